@@ -1,0 +1,99 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's CommonJS build registers no gradients; the union package's build does.
+import '@tensorflow/tfjs';
+import { selectBackend, type BackendChoice, type BackendSelection } from './backend';
+import type { ClassifierEngine, ImageBatch, LossCoefficients, LossGradient } from './engine';
+import { compileKerasNetwork } from './keras-network';
+import { modelFolder, type ModelManifest } from './manifest';
+import { createNormalizer } from './normalize';
+import { readLayersModel } from './weights';
+
+export interface TfjsEngineOptions {
+  modelsDir: string;
+  manifest: ModelManifest;
+  backend: BackendChoice;
+}
+
+export interface LoadedEngine {
+  engine: ClassifierEngine;
+  selection: BackendSelection;
+}
+
+/** Loads the model on the best available TensorFlow.js backend and warms it up. */
+export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<LoadedEngine> {
+  const { manifest } = options;
+  const selection = await selectBackend(options.backend);
+  const files = readLayersModel(path.join(modelFolder(options.modelsDir, manifest), manifest.modelFile));
+  const network = compileKerasNetwork(files, manifest.logitsLayer);
+  tf.dispose(Object.values(files.weights)); // the network keeps its own (folded) copies
+  const normalizer = createNormalizer(manifest.preprocessing);
+  const { height, width } = manifest.input;
+  const numClasses = manifest.numClasses;
+
+  const toInput = (batch: ImageBatch): tf.Tensor4D => {
+    const expected = batch.count * height * width * 3;
+    if (batch.data.length !== expected) throw new Error(`batch holds ${batch.data.length} values, expected ${expected}`);
+    return tf.tensor4d(batch.data, [batch.count, height, width, 3]);
+  };
+  const logitsOf = (x: tf.Tensor4D): tf.Tensor2D => network.apply(normalizer.apply(x));
+  /** Per-sample L = Σ a·log softmax(z) + Σ b·z. */
+  const lossOf = (logits: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D =>
+    tf.add(tf.sum(tf.mul(a, tf.logSoftmax(logits)), 1), tf.sum(tf.mul(b, logits), 1));
+
+  const engine: ClassifierEngine = {
+    info: { model: manifest.name, backend: selection.backend, inputHeight: height, inputWidth: width, numClasses },
+
+    async logits(batch) {
+      const logits = tf.tidy(() => logitsOf(toInput(batch)));
+      try {
+        return (await logits.data()) as Float32Array;
+      } finally {
+        logits.dispose();
+      }
+    },
+
+    async lossGradient(batch, coefficients: LossCoefficients): Promise<LossGradient> {
+      const shape: [number, number] = [batch.count, numClasses];
+      const [logits, loss, gradient] = tf.tidy(() => {
+        const x = toInput(batch);
+        const a = tf.tensor2d(coefficients.a, shape);
+        const b = tf.tensor2d(coefficients.b, shape);
+        let kept: tf.Tensor2D | undefined;
+        // The sum over samples has the per-sample gradients as its gradient (samples are independent).
+        const { value, grad } = tf.valueAndGrad((input: tf.Tensor) => {
+          kept = tf.keep(logitsOf(input as tf.Tensor4D));
+          return tf.sum(lossOf(kept, a, b));
+        })(x);
+        value.dispose();
+        const logitsOut = kept as tf.Tensor2D;
+        return [logitsOut, lossOf(logitsOut, a, b), grad];
+      });
+      try {
+        const [l, s, g] = await Promise.all([logits.data(), loss.data(), gradient.data()]);
+        return { logits: l as Float32Array, loss: s as Float32Array, gradient: g as Float32Array };
+      } finally {
+        tf.dispose([logits, loss, gradient]);
+      }
+    },
+
+    tensorCount: () => tf.memory().numTensors,
+
+    dispose() {
+      network.dispose();
+      normalizer.dispose();
+    },
+  };
+  await warmUp(engine);
+  return { engine, selection };
+}
+
+/** One forward and one gradient pass, so the first request does not pay for kernel setup. */
+async function warmUp(engine: ClassifierEngine): Promise<void> {
+  const { inputHeight, inputWidth, numClasses } = engine.info;
+  const batch = { data: new Float32Array(inputHeight * inputWidth * 3).fill(0.5), count: 1 };
+  await engine.logits(batch);
+  const a = new Float32Array(numClasses);
+  a[0] = -1;
+  await engine.lossGradient(batch, { a, b: new Float32Array(numClasses) });
+}
