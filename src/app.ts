@@ -1,0 +1,72 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config';
+import { registerErrorHandler } from './http/error-handler';
+import { classifyRoutes } from './http/routes/classify';
+import { docsRoutes } from './http/routes/docs';
+import { healthRoutes } from './http/routes/health';
+import { modelRoutes } from './http/routes/models';
+import { ModelService } from './jobs/model-service';
+
+export interface AppOptions {
+  config: Config;
+  /** Fastify's own options (logger, timeouts); the server sets them, tests keep them quiet. */
+  fastify?: FastifyServerOptions;
+}
+
+const { version } = require('../package.json') as { version: string };
+
+/**
+ * Builds the whole service without listening: the server (server.ts) and the tests both
+ * start here. The model service, and with it the worker thread, closes with the app.
+ */
+export async function buildApp({ config, fastify = {} }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...fastify,
+    // Unknown query parameters are errors, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const model = new ModelService(config, app.log);
+  app.addHook('onClose', () => model.close());
+
+  registerErrorHandler(app);
+  await app.register(multipart, {
+    limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
+  });
+  app.addContentTypeParser(/^image\/[\w.+-]+$/, { parseAs: 'buffer', bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'advprobe',
+        version,
+        description: 'Classifies images with an ImageNet ResNet50 and crafts adversarial examples against it.',
+      },
+    },
+    // Upload routes read their body themselves (multipart or raw image), so their body
+    // schema is for the documentation only: `uploadBody` becomes the OpenAPI requestBody.
+    transform: ({ schema, url }) => {
+      const { uploadBody, ...rest } = (schema ?? {}) as Record<string, unknown>;
+      return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes(model));
+  await app.register(modelRoutes(model));
+  await app.register(classifyRoutes(config, model));
+  await app.register(docsRoutes);
+  app.decorate('model', model);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    model: ModelService;
+  }
+}

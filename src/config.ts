@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every setting of the service, read from the environment. This schema is the only list:
+ * types, defaults and the README's settings table (test/config.test.ts checks the README
+ * names each one) all come from here.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port' }),
+  HOST: Type.String({ default: '0.0.0.0', description: 'Interface to listen on' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  ADVPROBE_BACKEND: Type.Union(
+    [Type.Literal('auto'), Type.Literal('tfjs-node-gpu'), Type.Literal('tfjs-node'), Type.Literal('wasm'), Type.Literal('cpu')],
+    { default: 'auto', description: 'TensorFlow.js backend: auto = tfjs-node-gpu, else tfjs-node, else wasm; cpu (pure JS) is for tiny test models only' },
+  ),
+  ADVPROBE_MODELS_DIR: Type.String({
+    default: path.resolve(__dirname, '..', 'models'),
+    description: 'Folder with the model manifests (models/*.json) and the fetched weights',
+  }),
+  ADVPROBE_MAX_UPLOAD_BYTES: Type.Integer({
+    minimum: 1,
+    default: 20 * 1024 * 1024,
+    description: 'Largest accepted upload in bytes (413 above it)',
+  }),
+  ADVPROBE_MAX_INPUT_PIXELS: Type.Integer({
+    minimum: 1,
+    default: 50_000_000,
+    description: 'Largest decoded image in pixels, width × height (413 above it; stops decompression bombs)',
+  }),
+  ADVPROBE_RESIZE: Type.Union([Type.Literal('crop'), Type.Literal('squash')], {
+    default: 'crop',
+    description: 'crop: shorter side to 224 then centre crop; squash: resize to 224×224 ignoring aspect',
+  }),
+  ADVPROBE_QUEUE_SIZE: Type.Integer({
+    minimum: 1,
+    default: 32,
+    description: 'Jobs waiting for the model worker before new ones get 503 + Retry-After',
+  }),
+  ADVPROBE_JOB_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 120_000,
+    description: 'Longest a request waits for its job (queue + compute) before a 503',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Reads and validates the settings; throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const keys = Object.keys(ConfigSchema.properties);
+  const raw: Record<string, unknown> = {};
+  for (const key of keys) if (env[key] !== undefined && env[key] !== '') raw[key] = env[key];
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const config = { ...(converted as object), ...overrides };
+  if (!Value.Check(ConfigSchema, config)) {
+    const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path.slice(1)}: ${e.message}`);
+    throw new Error(`invalid configuration: ${[...new Set(problems)].join('; ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../errors';
+
+/** Fastify's and @fastify/multipart's own error codes, mapped to ours. */
+const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'payload_too_large'],
+  FST_FILES_LIMIT: [400, 'too_many_files'],
+  FST_FIELDS_LIMIT: [400, 'too_many_fields'],
+  FST_PARTS_LIMIT: [400, 'too_many_parts'],
+  FST_PROTO_VIOLATION: [400, 'invalid_multipart'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'invalid_multipart'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_body'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_body'],
+  FST_ERR_VALIDATION: [400, 'invalid_parameter'],
+};
+
+/**
+ * One place that turns every error into {"error":{"code","message"}}. 4xx messages say
+ * what to fix; 5xx from unexpected errors hide internals (they are logged instead).
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AppError) {
+      if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message);
+      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+    }
+    const known = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
+    if (known) {
+      const [status, code] = known;
+      const message = err.code === 'FST_REQ_FILE_TOO_LARGE' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the upload is larger than the limit (ADVPROBE_MAX_UPLOAD_BYTES)' : err.message;
+      return reply.code(status).send({ error: { code, message } });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'internal_error', message: 'internal error; it has been logged' } });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+}

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../../config';
+import { decodeToModelInput } from '../../images/decode';
+import type { ModelService } from '../../jobs/model-service';
+import { ClassifyFields, ClassifyResponse, errorResponses, uploadBody } from '../schemas';
+import { readImageUpload } from '../upload';
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+export function classifyRoutes(config: Config, model: ModelService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post('/v1/classify', {
+      schema: {
+        summary: 'Classify an image with the ImageNet ResNet50',
+        description: 'Multipart with file field `image` and optional field `topk`, or a raw body with Content-Type image/* and `?topk=`.',
+        querystring: ClassifyFields,
+        uploadBody: uploadBody({ topk: ClassifyFields.properties.topk }, 'the image and its parameters'),
+        response: { 200: ClassifyResponse, ...errorResponses },
+      },
+      handler: async (request) => {
+        const { image, params } = await readImageUpload(request, ClassifyFields);
+        const input = await decodeToModelInput(image, {
+          width: model.manifest.input.width,
+          height: model.manifest.input.height,
+          resize: config.ADVPROBE_RESIZE,
+          maxInputPixels: config.ADVPROBE_MAX_INPUT_PIXELS,
+        });
+        const { predictions, timingMs } = await model.classify(input.pixels, params.topk ?? 5);
+        return {
+          model: model.manifest.name,
+          backend: model.state.status === 'ready' ? model.state.info.backend : 'unknown',
+          predictions,
+          timingMs: { queue: round(timingMs.queueMs), compute: round(timingMs.computeMs), total: round(timingMs.totalMs) },
+        };
+      },
+    });
+  };
+}

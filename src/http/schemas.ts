@@ -1,0 +1,97 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The HTTP contract, in one place: fastify validates requests and serialises responses
+ * with these, and openapi.yaml is generated from them (npm run openapi).
+ */
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable machine-readable code, e.g. invalid_image, queue_full' }),
+      message: Type.String({ description: 'what went wrong and what to do about it' }),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error, 4xx and 5xx' },
+);
+
+export const Prediction = Type.Object({
+  classIndex: Type.Integer({ minimum: 0 }),
+  label: Type.String(),
+  probability: Type.Number({ minimum: 0, maximum: 1 }),
+});
+
+export const Timing = Type.Object({
+  queue: Type.Number({ description: 'ms waiting for the model worker' }),
+  compute: Type.Number({ description: 'ms in the model worker' }),
+  total: Type.Number({ description: 'ms from queueing to result' }),
+});
+
+export const TopK = Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'how many predictions to return' });
+
+export const ClassifyFields = Type.Object({ topk: Type.Optional(TopK) }, { additionalProperties: false });
+export type ClassifyFields = Static<typeof ClassifyFields>;
+
+export const ClassifyResponse = Type.Object({
+  model: Type.String(),
+  backend: Type.String({ description: 'TensorFlow.js backend that ran the model' }),
+  predictions: Type.Array(Prediction, { description: 'most probable first' }),
+  timingMs: Timing,
+});
+
+export const ModelDescription = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  input: Type.Object({
+    height: Type.Integer(),
+    width: Type.Integer(),
+    channels: Type.Integer(),
+    layout: Type.String(),
+    range: Type.Array(Type.Number(), { description: 'pixel range the model takes; normalisation is inside the model' }),
+  }),
+  preprocessing: Type.Object({
+    scale: Type.Number(),
+    channelOrder: Type.String(),
+    mean: Type.Array(Type.Number()),
+    description: Type.String(),
+  }),
+  numClasses: Type.Integer(),
+  source: Type.Object({ package: Type.String(), version: Type.String(), licence: Type.String() }),
+  status: Type.Union([Type.Literal('loading'), Type.Literal('ready'), Type.Literal('failed')]),
+  backend: Type.Union([Type.String(), Type.Null()], { description: 'backend running it, null until loaded' }),
+});
+
+export const ModelsResponse = Type.Object({ models: Type.Array(ModelDescription) });
+
+export const HealthResponse = Type.Object({ status: Type.Literal('ok') });
+
+export const ReadyResponse = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('loading'), Type.Literal('failed')]),
+  model: Type.String(),
+  backend: Type.Union([Type.String(), Type.Null()]),
+  queueLength: Type.Integer(),
+  reason: Type.Optional(Type.String()),
+});
+
+/** Documentation-only request body of an image upload route (multipart or raw image). */
+export function uploadBody(fields: Record<string, object>, description: string): object {
+  return {
+    description,
+    content: {
+      'multipart/form-data': {
+        schema: Type.Object({
+          image: Type.String({ format: 'binary', description: 'the image: JPEG, PNG, WebP, GIF (first frame), TIFF or AVIF' }),
+          ...fields,
+        }),
+      },
+      'image/*': { schema: Type.String({ format: 'binary', description: 'the image as the raw body; parameters in the query' }) },
+    },
+  };
+}
+
+export const errorResponses = {
+  400: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+  500: ErrorResponse,
+  503: ErrorResponse,
+};

@@ -1,0 +1,62 @@
+import type {} from '@fastify/multipart'; // request.parts() / isMultipart() types
+import type { FastifyRequest } from 'fastify';
+import type { Static, TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { badRequest } from '../errors';
+
+export const IMAGE_FIELD = 'image';
+
+export interface ImageUpload<T> {
+  image: Buffer;
+  params: T;
+}
+
+/**
+ * Reads an image upload: multipart/form-data with the file in field `image` and parameters
+ * as text fields, or a raw body with Content-Type image/* and parameters in the query.
+ * Parameters are checked against `schema` (the same schema as the query); a multipart
+ * field takes precedence over the same query parameter. Exactly one file is allowed, in
+ * the right field; unknown and repeated fields are errors, not silently ignored.
+ */
+export async function readImageUpload<S extends TObject>(request: FastifyRequest, schema: S): Promise<ImageUpload<Static<S>>> {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  if (!request.isMultipart()) {
+    if (!Buffer.isBuffer(request.body)) {
+      throw badRequest('missing_image', `send the image as multipart/form-data field '${IMAGE_FIELD}', or as the raw body with Content-Type image/*`);
+    }
+    return { image: request.body, params: parseParams(schema, query) };
+  }
+  let image: Buffer | undefined;
+  const fields: Record<string, unknown> = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== IMAGE_FIELD) {
+        part.file.resume();
+        throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image in field '${IMAGE_FIELD}'`);
+      }
+      if (image) {
+        part.file.resume();
+        throw badRequest('too_many_files', `send exactly one file in field '${IMAGE_FIELD}'`);
+      }
+      image = await part.toBuffer();
+    } else {
+      if (!(part.fieldname in schema.properties)) {
+        const known = [IMAGE_FIELD, ...Object.keys(schema.properties)].join(', ');
+        throw badRequest('unknown_field', `unknown field '${part.fieldname}'; accepted fields: ${known}`);
+      }
+      if (part.fieldname in fields) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
+      fields[part.fieldname] = part.value;
+    }
+  }
+  if (!image) throw badRequest('missing_image', `no file in field '${IMAGE_FIELD}'`);
+  return { image, params: parseParams(schema, { ...query, ...fields }) };
+}
+
+/** Converts string values to the schema's types, applies defaults, and names the first bad field. */
+export function parseParams<S extends TObject>(schema: S, raw: Record<string, unknown>): Static<S> {
+  const value = Value.Default(schema, Value.Convert(schema, { ...raw }));
+  if (Value.Check(schema, value)) return value as Static<S>;
+  const error = Value.Errors(schema, value).First();
+  const field = error?.path.replace(/^\//, '') || 'request';
+  throw badRequest('invalid_parameter', `${field}: ${error?.message ?? 'invalid value'} (got ${JSON.stringify(raw[field] ?? null)})`);
+}

@@ -1,0 +1,85 @@
+import { AppError, QueueFullError } from '../errors';
+
+export interface JobTiming {
+  queueMs: number;
+  computeMs: number;
+  totalMs: number;
+}
+
+export interface JobQueueOptions {
+  maxQueued: number;
+  timeoutMs: number;
+  retryAfterSeconds: number;
+}
+
+/** A job waiting in the queue: `start` runs it and settles when the task does. */
+type Waiting = { start: () => Promise<void>; cancel: (reason: Error) => void };
+
+/**
+ * A bounded FIFO in front of the single model worker: one job runs at a time, at most
+ * `maxQueued` wait; past that callers get QueueFullError (503 + Retry-After) at once
+ * rather than an ever-growing wait. A caller whose job has not finished after `timeoutMs`
+ * (queue wait included) gets a 503; a job that times out while waiting never runs.
+ */
+export class JobQueue {
+  private readonly waiting: Waiting[] = [];
+  private running = false;
+
+  constructor(private readonly options: JobQueueOptions) {}
+
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  run<T>(task: () => Promise<T>): Promise<{ value: T; timing: JobTiming }> {
+    const { maxQueued, timeoutMs, retryAfterSeconds } = this.options;
+    if (this.waiting.length >= maxQueued) return Promise.reject(new QueueFullError(retryAfterSeconds));
+    const enqueued = performance.now();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.waiting.indexOf(job);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms`, { 'retry-after': String(retryAfterSeconds) }));
+      }, timeoutMs);
+      const job: Waiting = {
+        start: async () => {
+          const started = performance.now();
+          try {
+            const value = await task();
+            const done = performance.now();
+            resolve({ value, timing: { queueMs: started - enqueued, computeMs: done - started, totalMs: done - enqueued } });
+          } catch (err) {
+            reject(err);
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+        cancel: (reason) => {
+          clearTimeout(timer);
+          reject(reason);
+        },
+      };
+      this.waiting.push(job);
+      void this.pump();
+    });
+  }
+
+  /** Fails every job still waiting (shutdown): nothing accepted vanishes without an answer. */
+  cancelWaiting(reason: Error): void {
+    for (const job of this.waiting.splice(0)) job.cancel(reason);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let job = this.waiting.shift(); job; job = this.waiting.shift()) await job.start();
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { Log } from '../log';
+import type { Config } from '../config';
+import { AppError, NotReadyError } from '../errors';
+import { readLabels } from '../model/labels';
+import { modelFolder, readManifest, type ModelManifest } from '../model/manifest';
+import { topK, type Prediction } from '../model/predictions';
+import { JobQueue, type JobTiming } from './job-queue';
+import { ModelWorkerClient, type WorkerState } from './model-worker-client';
+import type { WorkerResponse } from './protocol';
+
+const MODEL_NAME = 'resnet50';
+const RETRY_AFTER_SECONDS = 5;
+
+export interface ClassifyResult {
+  predictions: Prediction[];
+  timingMs: JobTiming;
+}
+
+/**
+ * Everything the HTTP routes need from the model: its description, its state, and
+ * classification through the bounded queue to the single model worker thread.
+ */
+export class ModelService {
+  readonly manifest: ModelManifest;
+  readonly labels: string[];
+  private readonly worker: ModelWorkerClient;
+  private readonly queue: JobQueue;
+
+  constructor(config: Config, log: Log) {
+    this.manifest = readManifest(config.ADVPROBE_MODELS_DIR, MODEL_NAME);
+    this.labels = readLabels(path.join(modelFolder(config.ADVPROBE_MODELS_DIR, this.manifest), this.manifest.labelsFile), this.manifest.numClasses);
+    this.worker = new ModelWorkerClient({ modelsDir: config.ADVPROBE_MODELS_DIR, modelName: MODEL_NAME, backend: config.ADVPROBE_BACKEND }, log);
+    this.queue = new JobQueue({ maxQueued: config.ADVPROBE_QUEUE_SIZE, timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
+
+  get state(): WorkerState {
+    return this.worker.state;
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  async classify(pixels: Uint8Array, k: number): Promise<ClassifyResult> {
+    this.assertReady();
+    const { value, timing } = await this.queue.run(() => this.worker.request({ type: 'classify', pixels }, [pixels.buffer as ArrayBuffer]));
+    const response = expectResponse(value, 'classified');
+    return { predictions: topK(response.probabilities, this.labels, k), timingMs: timing };
+  }
+
+  /** Tensors the worker's engine holds (for leak checks); bypasses the queue on purpose. */
+  async tensorCount(): Promise<number> {
+    this.assertReady();
+    return expectResponse(await this.worker.request({ type: 'tensor-count' }), 'tensor-count').count;
+  }
+
+  async close(): Promise<void> {
+    this.queue.cancelWaiting(new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) }));
+    await this.worker.close();
+  }
+
+  private assertReady(): void {
+    const state = this.worker.state;
+    if (state.status === 'failed') throw new AppError(500, 'model_unavailable', `the model failed to load: ${state.message}`);
+    if (state.status !== 'ready') throw new NotReadyError(RETRY_AFTER_SECONDS);
+  }
+}
+
+function expectResponse<T extends WorkerResponse['type']>(response: WorkerResponse, type: T): Extract<WorkerResponse, { type: T }> {
+  if (response.type === type) return response as Extract<WorkerResponse, { type: T }>;
+  if (response.type === 'error') throw new AppError(500, 'model_error', `the model worker failed: ${response.message}`);
+  throw new AppError(500, 'model_error', `unexpected worker response ${response.type}`);
+}

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Log } from '../log';
+import { AppError } from '../errors';
+import type { BackendSelection } from '../model/backend';
+import type { EngineInfo } from '../model/engine';
+import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
+
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
+type RequestWithoutId = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+export type WorkerState =
+  | { status: 'loading' }
+  | { status: 'ready'; info: EngineInfo; skipped: BackendSelection['skipped']; loadMs: number }
+  | { status: 'failed'; message: string };
+
+/**
+ * The HTTP side of the model worker thread: spawns it, matches responses to requests by
+ * id, and respawns the thread if it dies (the requests it held fail with a clear error;
+ * nothing waits forever).
+ */
+export class ModelWorkerClient {
+  private worker!: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closing = false;
+  state: WorkerState = { status: 'loading' };
+
+  constructor(
+    private readonly options: WorkerOptions,
+    private readonly log: Log,
+  ) {
+    this.spawn();
+  }
+
+  request(message: RequestWithoutId, transfer: ArrayBuffer[] = []): Promise<WorkerResponse> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+
+  private spawn(): void {
+    const ext = path.extname(__filename); // .ts under tsx/jest, .js once built
+    const entry = path.join(__dirname, `worker-thread${ext}`);
+    const execArgv = ext === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
+    this.state = { status: 'loading' };
+    const worker = new Worker(entry, { workerData: this.options, execArgv });
+    this.worker = worker;
+    worker.on('message', (message: WorkerResponse) => this.onMessage(message));
+    let lastError = '';
+    worker.on('error', (err) => {
+      lastError = err.message;
+      this.log.error({ err }, 'model worker error');
+    });
+    worker.on('exit', (code) => {
+      if (this.closing) return;
+      this.failPending(new AppError(500, 'worker_crashed', `the model worker stopped (exit code ${code}) while running this job`));
+      if (this.state.status !== 'ready') {
+        // It never came up: respawning would only loop. /readyz reports why.
+        if (this.state.status === 'loading') this.state = { status: 'failed', message: `model worker exited while loading: ${lastError || `exit code ${code}`}` };
+        return;
+      }
+      this.log.error({ code }, 'model worker exited; starting a new one');
+      this.spawn();
+    });
+  }
+
+  private onMessage(message: WorkerResponse): void {
+    switch (message.type) {
+      case 'ready':
+        this.state = { status: 'ready', info: message.info, skipped: message.skipped, loadMs: message.loadMs };
+        this.log.info({ backend: message.info.backend, skipped: message.skipped, loadMs: Math.round(message.loadMs) }, 'model ready');
+        return;
+      case 'load-failed':
+        this.state = { status: 'failed', message: message.message };
+        this.log.error({ reason: message.message }, 'model failed to load');
+        void this.worker.terminate();
+        return;
+      default: {
+        const pending = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        pending?.resolve(message);
+      }
+    }
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
