@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs';
+import type { LayersModelFiles, KerasLayerConfig } from '../../src/model/weights';
+
+/**
+ * A small random network with every layer kind the ResNet50 uses (padding, strided and
+ * 'same' convolutions of several kernel sizes, batch-norm, ReLU, max-pool, a residual
+ * add, global average pool, dense softmax), exported exactly as a saved layers model, so
+ * the compiler can be checked against TensorFlow.js's own layers and gradients.
+ */
+export async function tinyNetwork(seed = 1): Promise<{ model: tf.LayersModel; files: LayersModelFiles }> {
+  const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: seed * 100 + s });
+  const input = tf.input({ shape: [17, 19, 3], name: 'input' });
+  const pad = tf.layers.zeroPadding2d({ padding: [[2, 1], [1, 2]], name: 'pad' }).apply(input);
+  const c1 = tf.layers.conv2d({ filters: 6, kernelSize: 5, strides: 2, padding: 'valid', name: 'c1', kernelInitializer: init(1), biasInitializer: init(2) }).apply(pad);
+  const bn1 = tf.layers.batchNormalization({ name: 'bn1', gammaInitializer: init(3), betaInitializer: init(4), movingMeanInitializer: init(5), movingVarianceInitializer: 'ones' }).apply(c1);
+  const r1 = tf.layers.activation({ activation: 'relu', name: 'r1' }).apply(bn1);
+  const pool = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }).apply(r1);
+  const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', name: 'a', kernelInitializer: init(6) }).apply(pool);
+  const b = tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 2, padding: 'same', name: 'b', kernelInitializer: init(7) }).apply(a);
+  const s = tf.layers.conv2d({ filters: 8, kernelSize: 2, strides: 2, padding: 'same', name: 's', kernelInitializer: init(8) }).apply(pool);
+  const add = tf.layers.add({ name: 'add' }).apply([b, s] as tf.SymbolicTensor[]);
+  const r2 = tf.layers.activation({ activation: 'relu', name: 'r2' }).apply(add);
+  const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(r2);
+  const out = tf.layers.dense({ units: 10, activation: 'softmax', name: 'logits', kernelInitializer: init(9), biasInitializer: init(10) }).apply(gap);
+  const model = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+
+  let files: LayersModelFiles | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const topology = artifacts.modelTopology as { config: { layers: KerasLayerConfig[]; output_layers: [string, number, number][] } };
+      const weights = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs ?? []);
+      files = { layers: topology.config.layers, outputLayer: topology.config.output_layers[0][0], weights };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!files) throw new Error('save handler was not called');
+  return { model, files };
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config';
+import type { ClassifierEngine, LossCoefficients } from '../../src/model/engine';
+import { modelFolder, readManifest } from '../../src/model/manifest';
+import { softmax } from '../../src/model/predictions';
+import { loadTfjsEngine } from '../../src/model/tfjs-engine';
+import { readLayersModel } from '../../src/model/weights';
+import { PIG, testDataPath } from '../helpers/data';
+
+const HOG = 341;
+const AIRLINER = 404;
+const { ADVPROBE_MODELS_DIR: modelsDir } = loadConfig();
+const manifest = readManifest(modelsDir, 'resnet50');
+
+async function pigPixels(): Promise<Float32Array> {
+  const { data } = await sharp(testDataPath(...PIG)).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return Float32Array.from(data, (v) => v / 255);
+}
+
+/** L = log p(airliner) − log p(hog): the tutorial's targeted objective, a large gradient. */
+function targetedLoss(): LossCoefficients {
+  const a = new Float32Array(1000);
+  a[AIRLINER] = 1;
+  a[HOG] = -1;
+  return { a, b: new Float32Array(1000) };
+}
+
+describe('ResNet50 engine on wasm', () => {
+  let engine: ClassifierEngine;
+  let pig: Float32Array;
+
+  beforeAll(async () => {
+    ({ engine } = await loadTfjsEngine({ modelsDir, manifest, backend: 'wasm' }));
+    pig = await pigPixels();
+  });
+  afterAll(() => engine.dispose());
+
+  it('calls the tutorial pig a hog', async () => {
+    const p = softmax(await engine.logits({ data: pig, count: 1 }));
+    expect(p.indexOf(Math.max(...p))).toBe(HOG);
+    expect(p[HOG]).toBeGreaterThan(0.9);
+  });
+
+  it('agrees with the plain TensorFlow.js layers model (normalisation applied by hand)', async () => {
+    const files = readLayersModel(path.join(modelFolder(modelsDir, manifest), manifest.modelFile));
+    const json = JSON.parse(readFileSync(path.join(modelFolder(modelsDir, manifest), manifest.modelFile), 'utf8'));
+    const encoded = await tf.io.encodeWeights(files.weights);
+    tf.dispose(Object.values(files.weights));
+    const layers = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: encoded.specs, weightData: encoded.data }));
+    const expected = tf.tidy(() => {
+      const x = tf.tensor4d(pig, [1, 224, 224, 3]);
+      const caffe = tf.sub(tf.mul(tf.reverse(x, 3), 255), tf.tensor1d(manifest.preprocessing.mean));
+      return (layers.predict(caffe) as tf.Tensor).dataSync() as Float32Array;
+    });
+    layers.dispose();
+    const ours = softmax(await engine.logits({ data: pig, count: 1 }));
+    const maxDiff = Math.max(...ours.map((v, i) => Math.abs(v - expected[i])));
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('computes the input gradient that finite differences measure', async () => {
+    const loss = targetedLoss();
+    const { gradient, loss: value } = await engine.lossGradient({ data: pig, count: 1 }, loss);
+    const lossAt = async (x: Float32Array): Promise<number> => {
+      const z = await engine.logits({ data: x, count: 1 });
+      const p = softmax(z);
+      return Math.log(p[AIRLINER]) - Math.log(p[HOG]);
+    };
+    expect(value[0]).toBeCloseTo(await lossAt(pig), 3);
+
+    // Along the gradient direction: (L(x + h·u) − L(x − h·u)) / 2h = ‖g‖.
+    const norm = Math.sqrt(gradient.reduce((sum, g) => sum + g * g, 0));
+    const h = 1e-2;
+    const step = (sign: number) => Float32Array.from(pig, (v, i) => v + (sign * h * gradient[i]) / norm);
+    const directional = ((await lossAt(step(1))) - (await lossAt(step(-1)))) / (2 * h);
+    expect(Math.abs(directional - norm) / norm).toBeLessThan(0.02);
+
+    // On the five pixels with the largest gradient, one at a time.
+    const pixels = Array.from(gradient.keys()).sort((i, j) => Math.abs(gradient[j]) - Math.abs(gradient[i])).slice(0, 5);
+    for (const i of pixels) {
+      const e = 2e-3;
+      const plus = pig.slice();
+      const minus = pig.slice();
+      plus[i] += e;
+      minus[i] -= e;
+      const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (2 * e);
+      expect(Math.abs(fd - gradient[i])).toBeLessThan(0.1 * Math.abs(gradient[i]));
+    }
+  });
+
+  it('holds no more tensors after a batch of work than before', async () => {
+    const before = engine.tensorCount();
+    const batch = { data: new Float32Array(2 * 224 * 224 * 3).fill(0.3), count: 2 };
+    await engine.logits(batch);
+    const coefficients = { a: new Float32Array(2000).fill(-0.001), b: new Float32Array(2000) };
+    await engine.lossGradient(batch, coefficients);
+    await expect(engine.logits({ data: new Float32Array(5), count: 1 })).rejects.toThrow(/expected/);
+    expect(engine.tensorCount()).toBe(before);
+  });
+});
