@@ -32,7 +32,16 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
 
   const model = new ModelService(config, app.log);
   app.addHook('onClose', () => model.close());
+  try {
+    await registerEverything(app, config, model);
+  } catch (err) {
+    await app.close(); // stops the worker thread too
+    throw err;
+  }
+  return app;
+}
 
+async function registerEverything(app: FastifyInstance, config: Config, model: ModelService): Promise<void> {
   registerErrorHandler(app);
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
@@ -62,7 +71,6 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   await app.register(classifyRoutes(config, model));
   await app.register(docsRoutes);
   app.decorate('model', model);
-  return app;
 }
 
 declare module 'fastify' {

@@ -29,7 +29,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const known = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
     if (known) {
       const [status, code] = known;
-      const message = err.code === 'FST_REQ_FILE_TOO_LARGE' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the upload is larger than the limit (ADVPROBE_MAX_UPLOAD_BYTES)' : err.message;
+      const message =
+        code === 'payload_too_large' ? 'the upload is larger than the limit (ADVPROBE_MAX_UPLOAD_BYTES)' : code === 'invalid_parameter' ? validationMessage(err) : err.message;
       return reply.code(status).send({ error: { code, message } });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
@@ -42,4 +43,15 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
+}
+
+/** "topk: must be >= 1" or "unknown querystring parameter 'verbose'": always names the field. */
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return err.message;
+  const context = err.validationContext ?? 'request';
+  const unknown = (first.params as { additionalProperty?: string }).additionalProperty;
+  if (first.keyword === 'additionalProperties' && unknown) return `unknown ${context} parameter '${unknown}'`;
+  const field = first.instancePath.replace(/^\//, '').replace(/\//g, '.') || context;
+  return `${field}: ${first.message ?? 'invalid value'}`;
 }

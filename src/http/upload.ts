@@ -2,7 +2,7 @@ import type {} from '@fastify/multipart'; // request.parts() / isMultipart() typ
 import type { FastifyRequest } from 'fastify';
 import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { badRequest } from '../errors';
+import { AppError, badRequest } from '../errors';
 
 export const IMAGE_FIELD = 'image';
 
@@ -21,9 +21,9 @@ export interface ImageUpload<T> {
 export async function readImageUpload<S extends TObject>(request: FastifyRequest, schema: S): Promise<ImageUpload<Static<S>>> {
   const query = (request.query ?? {}) as Record<string, unknown>;
   if (!request.isMultipart()) {
-    if (!Buffer.isBuffer(request.body)) {
-      throw badRequest('missing_image', `send the image as multipart/form-data field '${IMAGE_FIELD}', or as the raw body with Content-Type image/*`);
-    }
+    const how = `send the image as multipart/form-data field '${IMAGE_FIELD}', or as the raw body with Content-Type image/*`;
+    if (request.body === undefined || request.body === null) throw badRequest('missing_image', how);
+    if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type']} is not accepted here; ${how}`);
     return { image: request.body, params: parseParams(schema, query) };
   }
   let image: Buffer | undefined;
