@@ -2,6 +2,9 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  // Tests load the real ResNet50 (a few seconds each) and run real attacks on wasm.
+  testTimeout: 180000,
 };

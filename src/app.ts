@@ -30,6 +30,11 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', ({ method, url }) => {
+    for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, url });
+  });
+  app.decorate('registeredRoutes', routes);
   const model = new ModelService(config, app.log);
   app.addHook('onClose', () => model.close());
   try {
@@ -73,8 +78,15 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
   app.decorate('model', model);
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     model: ModelService;
+    /** Every route as registered (the OpenAPI test compares them with openapi.yaml). */
+    registeredRoutes: readonly RegisteredRoute[];
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * Clean top-1 / top-5 accuracy of the service's model on the 100 ImageNet samples, through
+ * the same decoding and model worker as the HTTP API. Usage: npm run eval:clean [DIR]
+ * (DIR defaults to ADVPROBE_TEST_DATA/imagenet-samples, else ../shared/data/imagenet-samples).
+ */
+import path from 'node:path';
+import { buildApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { cleanAccuracy } from '../src/evaluation/clean-accuracy';
+import { decodeToModelInput } from '../src/images/decode';
+import { readImagenetSamples } from './imagenet-samples';
+
+async function main(): Promise<void> {
+  const dataDir = process.env.ADVPROBE_TEST_DATA ?? path.join(__dirname, '..', '..', 'shared', 'data');
+  const dir = process.argv[2] ?? path.join(dataDir, 'imagenet-samples');
+  const config = loadConfig();
+  const app = await buildApp({ config, fastify: { logger: false } });
+  try {
+    while (app.model.state.status !== 'ready') {
+      if (app.model.state.status === 'failed') throw new Error(app.model.state.message);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { width, height } = app.model.manifest.input;
+    const images = readImagenetSamples(dir);
+    const started = performance.now();
+    const result = await cleanAccuracy(images, async (data) => {
+      const input = await decodeToModelInput(data, { width, height, resize: config.ADVPROBE_RESIZE, maxInputPixels: config.ADVPROBE_MAX_INPUT_PIXELS });
+      return (await app.model.classify(input.pixels, 5)).predictions;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    for (const r of result.images.filter((i) => i.predicted !== i.classIndex)) {
+      console.log(`  miss  ${r.name}: predicted ${r.predicted} ${app.model.labels[r.predicted]}${r.top5 ? ' (in top-5)' : ''}`);
+    }
+    const backend = app.model.state.status === 'ready' ? app.model.state.info.backend : '?';
+    console.log(`${result.count} images, backend ${backend}, resize ${config.ADVPROBE_RESIZE}, ${seconds.toFixed(1)} s`);
+    console.log(`top-1 ${result.top1.toFixed(2)}  top-5 ${result.top5.toFixed(2)}`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
