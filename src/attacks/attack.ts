@@ -1,0 +1,147 @@
+/**
+ * The shared wrapper around the PGD loop (Foolbox's idea: the attack implements its loop,
+ * one wrapper does the rest): resolves the true label and the target from the clean
+ * prediction, runs the restarts and keeps the best δ per sample (success first, then the
+ * higher objective), then quantises the adversarial image to 8 bits exactly as it is
+ * returned, classifies that again, and — with quantize=refine — takes a few L∞ steps on
+ * the 8-bit grid when rounding undid the attack.
+ */
+import type { ClassifierEngine } from '../model/engine';
+import { softmax } from '../model/predictions';
+import { argmaxExcept, isSuccess, objectiveCoefficients } from './losses';
+import { add, batchLogits, pgdRun, type PgdHooks, type PgdRun } from './pgd';
+import { norms } from './projection';
+import { seededRandom } from './random';
+import { AttackInputError, type AttackSample, type PgdSettings, type TargetSpec } from './types';
+
+/** Most grid steps tried when rounding to 8 bits undid the attack. */
+export const MAX_REFINE_STEPS = 10;
+
+export interface AttackProgress {
+  step: number;
+  steps: number;
+  loss: number;
+}
+
+export interface AttackHooks {
+  beforeStep?: () => Promise<void>;
+  onProgress?: (progress: AttackProgress) => void;
+}
+
+export interface AttackOutcome {
+  label: number;
+  target: number | null;
+  clean: Float32Array;
+  /** x + δ before quantisation; `range` is its [min, max] (outside [0, 1] only with clamp off). */
+  adversarial: { x: Float32Array; probabilities: Float32Array; success: boolean; range: [number, number] };
+  quantized: { pixels: Uint8Array; probabilities: Float32Array; success: boolean; refineSteps: number };
+  perturbation: { linf: number; l2: number };
+  quantizedPerturbation: { linf: number; l2: number };
+  /** The minimised objective per step, as the tutorial prints it (−CE when untargeted). */
+  losses: { step: number; loss: number }[];
+}
+
+export async function runAttack(engine: ClassifierEngine, sample: AttackSample, settings: PgdSettings, hooks: AttackHooks = {}): Promise<AttackOutcome> {
+  const random = seededRandom(settings.seed);
+  const [cleanLogits] = await batchLogits(engine, [sample.x]);
+  const clean = softmax(cleanLogits);
+  const label = sample.label ?? argmaxExcept(cleanLogits, -1);
+  const target = resolveTarget(sample.target, label, clean, random);
+  const problem = { xs: [sample.x], labels: [label], targets: [target], cleanLogits: [cleanLogits] };
+
+  const totalSteps = settings.steps * settings.restarts;
+  const losses: AttackOutcome['losses'] = [];
+  let best: PgdRun | undefined;
+  for (let run = 0; run < settings.restarts; run++) {
+    const pgdHooks: PgdHooks = {
+      beforeStep: hooks.beforeStep,
+      onStep: (step, objectives) => {
+        const progress = { step: run * settings.steps + step, steps: totalSteps, loss: -objectives[0] };
+        losses.push({ step: progress.step, loss: progress.loss });
+        hooks.onProgress?.(progress);
+      },
+    };
+    const result = await pgdRun(engine, problem, settings, settings.randomStart || run > 0, random, pgdHooks);
+    if (!best || better(result, best)) best = result;
+  }
+  const run = best!;
+  const xAdv = add(sample.x, run.delta[0]);
+  const quantized = await quantize(engine, sample.x, xAdv, label, target, settings, hooks);
+  const quantizedDelta = Float32Array.from(quantized.pixels, (q, i) => q / 255 - sample.x[i]);
+  return {
+    label,
+    target,
+    clean,
+    adversarial: { x: xAdv, probabilities: softmax(run.logits[0]), success: run.success[0], range: range(xAdv) },
+    quantized,
+    perturbation: norms(run.delta[0]),
+    quantizedPerturbation: norms(quantizedDelta),
+    losses,
+  };
+}
+
+function better(a: PgdRun, b: PgdRun): boolean {
+  return a.success[0] !== b.success[0] ? a.success[0] : a.objective[0] > b.objective[0];
+}
+
+function resolveTarget(spec: TargetSpec, label: number, clean: Float32Array, random: ReturnType<typeof seededRandom>): number | null {
+  switch (spec.kind) {
+    case 'none':
+      return null;
+    case 'class':
+      if (spec.classIndex === label) throw new AttackInputError('target', `the target ${spec.classIndex} is the true label; choose another class`);
+      return spec.classIndex;
+    case 'random': {
+      const pick = random.int(clean.length - 1);
+      return pick >= label ? pick + 1 : pick; // uniform over the classes other than the label
+    }
+    case 'least-likely': {
+      let low = label === 0 ? 1 : 0;
+      for (let k = 0; k < clean.length; k++) if (k !== label && clean[k] < clean[low]) low = k;
+      return low;
+    }
+  }
+}
+
+/** Rounds x_adv to the 8-bit grid (clipped to [0, 1]) and, if that undid the attack, refines on the grid. */
+async function quantize(
+  engine: ClassifierEngine,
+  x: Float32Array,
+  xAdv: Float32Array,
+  label: number,
+  target: number | null,
+  settings: PgdSettings,
+  hooks: AttackHooks,
+): Promise<AttackOutcome['quantized']> {
+  const pixels = Uint8Array.from(xAdv, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  let [logits] = await batchLogits(engine, [toUnit(pixels)]);
+  let refineSteps = 0;
+  const levels = Math.floor(settings.epsilon * 255 + 1e-6); // the largest grid step inside the L∞ ball
+  if (settings.quantize === 'refine' && settings.norm === 'linf' && levels >= 1) {
+    const original = Uint8Array.from(x, (v) => Math.round(v * 255));
+    while (!isSuccess(logits, label, target) && refineSteps < MAX_REFINE_STEPS) {
+      await hooks.beforeStep?.();
+      const coefficients = objectiveCoefficients(settings.loss, [label], [target], [logits], engine.info.numClasses);
+      const { gradient } = await engine.lossGradient({ data: toUnit(pixels), count: 1 }, coefficients);
+      for (let i = 0; i < pixels.length; i++) {
+        const d = Math.min(levels, Math.max(-levels, pixels[i] - original[i] + Math.sign(gradient[i])));
+        pixels[i] = Math.min(255, Math.max(0, original[i] + d));
+      }
+      refineSteps++;
+      [logits] = await batchLogits(engine, [toUnit(pixels)]);
+    }
+  }
+  return { pixels, probabilities: softmax(logits), success: isSuccess(logits, label, target), refineSteps };
+}
+
+function range(values: Float32Array): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+const toUnit = (pixels: Uint8Array): Float32Array => Float32Array.from(pixels, (v) => v / 255);

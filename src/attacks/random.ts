@@ -1,0 +1,28 @@
+/** A small seeded PRNG (mulberry32): the same seed gives the same random start and target. */
+export interface Random {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Standard normal (Box–Muller). */
+  normal(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+}
+
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+    int: (n) => Math.floor(next() * n),
+  };
+}
+
+/** A fresh seed for requests that give none (it is reported, so the run can be repeated). */
+export const randomSeed = (): number => Math.floor(Math.random() * 2 ** 32);
