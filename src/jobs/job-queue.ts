@@ -35,27 +35,52 @@ export class JobQueue {
     return this.running;
   }
 
-  run<T>(task: () => Promise<T>): Promise<{ value: T; timing: JobTiming }> {
-    const { maxQueued, timeoutMs, retryAfterSeconds } = this.options;
-    if (this.waiting.length >= maxQueued) return Promise.reject(new QueueFullError(retryAfterSeconds));
+  /** Throws QueueFullError if a job submitted now would be refused. */
+  assertRoom(): void {
+    if (this.waiting.length >= this.options.maxQueued) throw new QueueFullError(this.options.retryAfterSeconds);
+  }
+
+  /**
+   * Runs `task` when its turn comes. The task's signal aborts when the job times out or when
+   * `options.signal` aborts (cancel): the task should then stop soon; its caller is answered at
+   * once. A job cancelled while waiting never runs.
+   */
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<{ value: T; timing: JobTiming }> {
+    const { timeoutMs, retryAfterSeconds } = this.options;
+    try {
+      this.assertRoom();
+      options.signal?.throwIfAborted();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const enqueued = performance.now();
+    const abort = new AbortController();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (reason: Error): void => {
         const index = this.waiting.indexOf(job);
         if (index >= 0) this.waiting.splice(index, 1);
-        reject(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms`, { 'retry-after': String(retryAfterSeconds) }));
-      }, timeoutMs);
+        clearTimeout(timer);
+        abort.abort(reason);
+        reject(reason);
+      };
+      const timer = setTimeout(
+        () => fail(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': String(retryAfterSeconds) })),
+        timeoutMs,
+      );
+      const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));
+      options.signal?.addEventListener('abort', onCancel, { once: true });
       const job: Waiting = {
         start: async () => {
           const started = performance.now();
           try {
-            const value = await task();
+            const value = await task(abort.signal);
             const done = performance.now();
             resolve({ value, timing: { queueMs: started - enqueued, computeMs: done - started, totalMs: done - enqueued } });
           } catch (err) {
             reject(err);
           } finally {
             clearTimeout(timer);
+            options.signal?.removeEventListener('abort', onCancel);
           }
         },
         cancel: (reason) => {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Log } from '../log';
 import type { Config } from '../config';
-import { AppError, NotReadyError } from '../errors';
+import type { AttackOutcome, AttackProgress } from '../attacks/attack';
+import type { PgdSettings, TargetSpec } from '../attacks/types';
+import { AppError, NotReadyError, badRequest } from '../errors';
 import { readLabels } from '../model/labels';
 import { modelFolder, readManifest, type ModelManifest } from '../model/manifest';
 import { topK, type Prediction } from '../model/predictions';
@@ -44,9 +46,38 @@ export class ModelService {
 
   async classify(pixels: Uint8Array, k: number): Promise<ClassifyResult> {
     this.assertReady();
-    const { value, timing } = await this.queue.run(() => this.worker.request({ type: 'classify', pixels }, [pixels.buffer as ArrayBuffer]));
+    const { value, timing } = await this.queue.run(() => this.worker.request({ type: 'classify', pixels }, { transfer: [pixels.buffer as ArrayBuffer] }));
     const response = expectResponse(value, 'classified');
     return { predictions: topK(response.probabilities, this.labels, k), timingMs: timing };
+  }
+
+  /**
+   * Runs an attack through the queue. `signal` cancels it (waiting: it never runs; running:
+   * the worker stops before its next step). Resolves with the outcome, or rejects with an
+   * AppError: 400 for a request the model showed to be invalid, 409 cancelled, 503 timeout.
+   */
+  async attack(
+    pixels: Uint8Array,
+    request: { label: number | null; target: TargetSpec; settings: PgdSettings },
+    options: { signal?: AbortSignal; onStart?: () => void; onProgress?: (progress: AttackProgress) => void } = {},
+  ): Promise<{ outcome: AttackOutcome; timing: JobTiming }> {
+    this.assertReady();
+    const { value, timing } = await this.queue.run(
+      (signal) => {
+        options.onStart?.();
+        return this.worker.request({ type: 'attack', pixels, ...request }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
+      },
+      { signal: options.signal },
+    );
+    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
+    if (value.type === 'error' && value.field) throw badRequest('invalid_parameter', value.message);
+    return { outcome: expectResponse(value, 'attacked').outcome, timing };
+  }
+
+  /** Throws QueueFullError now if a job submitted now would be refused. */
+  assertQueueRoom(): void {
+    this.assertReady();
+    this.queue.assertRoom();
   }
 
   /** Tensors the worker's engine holds (for leak checks); bypasses the queue on purpose. */

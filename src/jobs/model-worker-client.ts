@@ -6,8 +6,17 @@ import type { BackendSelection } from '../model/backend';
 import type { EngineInfo } from '../model/engine';
 import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
-type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
-type RequestWithoutId = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
+type ProgressMessage = Extract<WorkerResponse, { type: 'progress' }>;
+type JobRequest = Exclude<WorkerRequest, { type: 'cancel' }>;
+type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
+
+export interface RequestOptions {
+  transfer?: ArrayBuffer[];
+  onProgress?: (message: ProgressMessage) => void;
+  /** Aborting sends a cancel; the worker then answers `cancelled` before its next step. */
+  signal?: AbortSignal;
+}
 
 export type WorkerState =
   | { status: 'loading' }
@@ -33,12 +42,15 @@ export class ModelWorkerClient {
     this.spawn();
   }
 
-  request(message: RequestWithoutId, transfer: ArrayBuffer[] = []): Promise<WorkerResponse> {
+  request(message: RequestWithoutId, { transfer = [], onProgress, signal }: RequestOptions = {}): Promise<WorkerResponse> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
-    });
+    const worker = this.worker;
+    const cancel = (): void => worker.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      signal?.addEventListener('abort', cancel, { once: true });
+      worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+    }).finally(() => signal?.removeEventListener('abort', cancel));
   }
 
   async close(): Promise<void> {
@@ -82,6 +94,9 @@ export class ModelWorkerClient {
         this.state = { status: 'failed', message: message.message };
         this.log.error({ reason: message.message }, 'model failed to load');
         void this.worker.terminate();
+        return;
+      case 'progress':
+        this.pending.get(message.id)?.onProgress?.(message);
         return;
       default: {
         const pending = this.pending.get(message.id);

@@ -1,30 +1,67 @@
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { runAttack } from '../attacks/attack';
+import { AttackCancelledError, AttackInputError } from '../attacks/types';
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import type { WorkerRequest, WorkerResponse } from './protocol';
+
+export interface WorkerHandler {
+  /** Runs one request to its final response; progress goes to `emit` on the way. */
+  handle(request: Exclude<WorkerRequest, { type: 'cancel' }>, emit: (message: WorkerResponse) => void): Promise<WorkerResponse>;
+  /** Marks attack `id` cancelled; it stops before its next step. */
+  cancel(id: number): void;
+}
 
 /**
  * What the model worker does with each request, independent of the thread it runs in, so
  * tests drive it in-process (the thread entry, worker-thread.ts, only wires messages).
  */
-export function createWorkerHandler(engine: ClassifierEngine) {
+export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
   const { inputHeight, inputWidth } = engine.info;
-  return async function handle(request: WorkerRequest): Promise<WorkerResponse> {
-    try {
-      switch (request.type) {
-        case 'classify': {
-          const started = performance.now();
-          if (request.pixels.length !== inputHeight * inputWidth * 3) {
-            throw new Error(`expected ${inputHeight}×${inputWidth}×3 pixels, got ${request.pixels.length} values`);
-          }
-          const data = Float32Array.from(request.pixels, (v) => v / 255);
-          const logits = await engine.logits({ data, count: 1 });
-          return { type: 'classified', id: request.id, probabilities: softmax(logits), computeMs: performance.now() - started };
-        }
-        case 'tensor-count':
-          return { type: 'tensor-count', id: request.id, count: engine.tensorCount() };
-      }
-    } catch (err) {
-      return { type: 'error', id: request.id, message: err instanceof Error ? err.message : String(err) };
+  const cancelled = new Set<number>();
+  let running: number | undefined;
+  const toUnit = (pixels: Uint8Array): Float32Array => {
+    if (pixels.length !== inputHeight * inputWidth * 3) {
+      throw new Error(`expected ${inputHeight}×${inputWidth}×3 pixels, got ${pixels.length} values`);
     }
+    return Float32Array.from(pixels, (v) => v / 255);
+  };
+
+  return {
+    cancel: (id) => {
+      if (id === running) cancelled.add(id);
+    },
+    async handle(request, emit) {
+      const started = performance.now();
+      running = request.id;
+      try {
+        switch (request.type) {
+          case 'classify': {
+            const logits = await engine.logits({ data: toUnit(request.pixels), count: 1 });
+            return { type: 'classified', id: request.id, probabilities: softmax(logits), computeMs: performance.now() - started };
+          }
+          case 'attack': {
+            const outcome = await runAttack(engine, { x: toUnit(request.pixels), label: request.label, target: request.target }, request.settings, {
+              // Yield to the event loop between steps so a cancel message can arrive.
+              beforeStep: async () => {
+                await yieldToEvents();
+                if (cancelled.has(request.id)) throw new AttackCancelledError();
+              },
+              onProgress: (progress) => emit({ type: 'progress', id: request.id, progress }),
+            });
+            return { type: 'attacked', id: request.id, outcome, computeMs: performance.now() - started };
+          }
+          case 'tensor-count':
+            return { type: 'tensor-count', id: request.id, count: engine.tensorCount() };
+        }
+      } catch (err) {
+        if (err instanceof AttackCancelledError) return { type: 'cancelled', id: request.id };
+        const message = err instanceof Error ? err.message : String(err);
+        return { type: 'error', id: request.id, message, ...(err instanceof AttackInputError ? { field: err.field } : {}) };
+      } finally {
+        running = undefined;
+        cancelled.delete(request.id);
+      }
+    },
   };
 }

@@ -1,3 +1,5 @@
+import type { AttackOutcome, AttackProgress } from '../attacks/attack';
+import type { PgdSettings, TargetSpec } from '../attacks/types';
 import type { BackendChoice, BackendSelection } from '../model/backend';
 import type { EngineInfo } from '../model/engine';
 
@@ -18,16 +20,50 @@ export interface ClassifyRequest {
   pixels: Uint8Array;
 }
 
+export interface AttackRequest {
+  type: 'attack';
+  id: number;
+  pixels: Uint8Array;
+  /** The true class; null: the model's clean top-1. */
+  label: number | null;
+  target: TargetSpec;
+  settings: PgdSettings;
+}
+
+/** Stops the running attack `id` before its next step. Handled at once, not queued. */
+export interface CancelRequest {
+  type: 'cancel';
+  id: number;
+}
+
 export interface TensorCountRequest {
   type: 'tensor-count';
   id: number;
 }
 
-export type WorkerRequest = ClassifyRequest | TensorCountRequest;
+export type WorkerRequest = ClassifyRequest | AttackRequest | CancelRequest | TensorCountRequest;
 
 export type WorkerResponse =
   | { type: 'ready'; info: EngineInfo; skipped: BackendSelection['skipped']; loadMs: number }
   | { type: 'load-failed'; message: string }
   | { type: 'classified'; id: number; probabilities: Float32Array; computeMs: number }
+  | { type: 'progress'; id: number; progress: AttackProgress }
+  | { type: 'attacked'; id: number; outcome: AttackOutcome; computeMs: number }
+  | { type: 'cancelled'; id: number }
   | { type: 'tensor-count'; id: number; count: number }
-  | { type: 'error'; id: number; message: string };
+  /** `field` is set when the request itself was invalid (a 400, not a failure). */
+  | { type: 'error'; id: number; message: string; field?: string };
+
+/** Buffers a response can hand over to the other thread without copying. */
+export function transferables(message: WorkerResponse): ArrayBuffer[] {
+  switch (message.type) {
+    case 'classified':
+      return [message.probabilities.buffer as ArrayBuffer];
+    case 'attacked': {
+      const o = message.outcome;
+      return [o.clean, o.adversarial.x, o.adversarial.probabilities, o.quantized.pixels, o.quantized.probabilities].map((a) => a.buffer as ArrayBuffer);
+    }
+    default:
+      return [];
+  }
+}

@@ -6,25 +6,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readManifest } from '../model/manifest';
 import { loadTfjsEngine } from '../model/tfjs-engine';
 import { createWorkerHandler } from './model-worker';
-import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
+import { transferables, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-thread.ts must run as a worker thread');
-const send = (message: WorkerResponse): void => {
-  const transfer = message.type === 'classified' ? [message.probabilities.buffer as ArrayBuffer] : [];
-  port.postMessage(message, transfer);
-};
+const send = (message: WorkerResponse): void => port.postMessage(message, transferables(message));
 
 async function main(options: WorkerOptions): Promise<void> {
   const started = performance.now();
   const manifest = readManifest(options.modelsDir, options.modelName);
   const { engine, selection } = await loadTfjsEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend });
-  const handle = createWorkerHandler(engine);
-  // One request at a time, in arrival order: the queue in the main thread sends one job at
-  // a time, and serialising here keeps that true whatever the sender does.
+  const handler = createWorkerHandler(engine);
+  // One request at a time, in arrival order (the queue in the main thread sends one job at
+  // a time; serialising here keeps that true whatever the sender does). Cancels jump the line.
   let chain = Promise.resolve();
   port!.on('message', (request: WorkerRequest) => {
-    chain = chain.then(async () => send(await handle(request)));
+    if (request.type === 'cancel') return handler.cancel(request.id);
+    chain = chain.then(async () => send(await handler.handle(request, send)));
   });
   send({ type: 'ready', info: engine.info, skipped: selection.skipped, loadMs: performance.now() - started });
 }

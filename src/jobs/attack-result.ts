@@ -1,0 +1,69 @@
+import type { AttackOutcome } from '../attacks/attack';
+import type { AttackRequestSpec } from '../http/attack-params';
+import type { AttackFields } from '../http/attack-params';
+import type { AttackResult } from '../http/attack-schemas';
+import { encodePng, exactDelta, scaledDelta } from '../images/encode';
+import type { ModelImage } from '../images/decode';
+import { topK } from '../model/predictions';
+import type { JobTiming } from './job-queue';
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+export const DELTA_VISUAL_SCALE = 50;
+
+/** The result document of a finished attack (the 200 body, and `result` of the job). */
+export async function buildAttackResult(
+  id: string,
+  fields: AttackFields,
+  spec: AttackRequestSpec,
+  image: ModelImage,
+  outcome: AttackOutcome,
+  timing: JobTiming,
+  labels: readonly string[],
+): Promise<AttackResult> {
+  const { settings, topk } = spec;
+  const report = (classIndex: number) => ({
+    classIndex,
+    label: labels[classIndex],
+    originalProbability: outcome.clean[classIndex],
+    adversarialProbability: outcome.adversarial.probabilities[classIndex],
+    quantizedProbability: outcome.quantized.probabilities[classIndex],
+  });
+  const delta = exactDelta(image.pixels, outcome.quantized.pixels);
+  const with255 = (n: { linf: number; l2: number }) => ({ ...n, linf255: n.linf * 255 });
+  return {
+    id,
+    status: 'succeeded',
+    attack: {
+      ...settings,
+      epsilon255: settings.epsilon * 255,
+      targeted: outcome.target !== null,
+      target: fields.target ?? null,
+      label: fields.label ?? null,
+    },
+    original: { predictions: topK(outcome.clean, labels, topk) },
+    adversarial: {
+      predictions: topK(outcome.adversarial.probabilities, labels, topk),
+      success: outcome.adversarial.success,
+      range: outcome.adversarial.range,
+      quantized: { predictions: topK(outcome.quantized.probabilities, labels, topk), success: outcome.quantized.success, refineSteps: outcome.quantized.refineSteps },
+    },
+    trueClass: report(outcome.label),
+    targetClass: outcome.target === null ? null : report(outcome.target),
+    perturbation: { ...with255(outcome.perturbation), quantized: with255(outcome.quantizedPerturbation), deltaPngExact: delta.exact },
+    losses: outcome.losses,
+    ...(spec.images === 'inline' ? { images: await inlineImages(image, outcome.quantized.pixels, delta.pixels) } : {}),
+    timingMs: { queue: round(timing.queueMs), compute: round(timing.computeMs), total: round(timing.totalMs) },
+  };
+}
+
+async function inlineImages(image: ModelImage, adversarial: Uint8Array, delta: Uint8Array): Promise<NonNullable<AttackResult['images']>> {
+  const { width, height } = image;
+  const png = async (pixels: Uint8Array) => (await encodePng(pixels, width, height)).toString('base64');
+  const [original, adv, d, visual] = await Promise.all([
+    png(image.pixels),
+    png(adversarial),
+    png(delta),
+    png(scaledDelta(image.pixels, adversarial, DELTA_VISUAL_SCALE)),
+  ]);
+  return { original, adversarial: adv, delta: d, deltaVisual: visual };
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { AppError } from '../errors';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobProgress {
+  step: number;
+  steps: number;
+  loss: number;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  statusCode: number;
+}
+
+/**
+ * One asynchronous job. `events` emits 'progress' (JobProgress) while it runs and 'end' once
+ * it reaches a final status. `data` is what its kind keeps for later (e.g. the PNG pixels).
+ */
+export class Job<Result, Data = unknown> {
+  readonly id = randomUUID();
+  readonly createdAt = new Date();
+  readonly events = new EventEmitter();
+  readonly controller = new AbortController();
+  status: JobStatus = 'queued';
+  startedAt?: Date;
+  finishedAt?: Date;
+  progress: JobProgress | null = null;
+  result?: Result;
+  error?: JobError;
+  data?: Data;
+
+  get finished(): boolean {
+    return FINAL_STATUSES.includes(this.status);
+  }
+
+  start(): void {
+    if (this.status === 'queued') {
+      this.status = 'running';
+      this.startedAt = new Date();
+    }
+  }
+
+  report(progress: JobProgress): void {
+    this.progress = progress;
+    this.events.emit('progress', progress);
+  }
+
+  succeed(result: Result, data?: Data): void {
+    this.end('succeeded', () => {
+      this.result = result;
+      this.data = data;
+    });
+  }
+
+  fail(error: JobError, status: 'failed' | 'cancelled' = 'failed'): void {
+    this.end(status, () => (this.error = error));
+  }
+
+  /** Resolves once the job has a final status. */
+  done(): Promise<void> {
+    return this.finished ? Promise.resolve() : new Promise((resolve) => this.events.once('end', resolve));
+  }
+
+  private end(status: JobStatus, set: () => void): void {
+    if (this.finished) return;
+    set();
+    this.status = status;
+    this.finishedAt = new Date();
+    this.events.emit('end');
+    this.events.removeAllListeners('progress');
+  }
+}
+
+/**
+ * Keeps jobs for `ttlSeconds` after they finish, and never more than `maxJobs`: when full,
+ * the oldest finished job goes first; if every job is still active, new ones are refused.
+ */
+export class JobStore<Result, Data = unknown> {
+  private readonly jobs = new Map<string, Job<Result, Data>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: { ttlSeconds: number; maxJobs: number }) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(30_000, options.ttlSeconds * 1000)).unref();
+  }
+
+  create(): Job<Result, Data> {
+    this.sweep();
+    if (this.jobs.size >= this.options.maxJobs) {
+      const oldest = [...this.jobs.values()].filter((j) => j.finished).sort((a, b) => a.finishedAt!.getTime() - b.finishedAt!.getTime())[0];
+      if (!oldest) throw new AppError(503, 'too_many_jobs', 'too many jobs are active; retry later', { 'retry-after': '5' });
+      this.jobs.delete(oldest.id);
+    }
+    const job = new Job<Result, Data>();
+    this.jobs.set(job.id, job);
+    return job;
+  }
+
+  get(id: string): Job<Result, Data> {
+    const job = this.jobs.get(id);
+    if (!job) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
+    return job;
+  }
+
+  values(): IterableIterator<Job<Result, Data>> {
+    return this.jobs.values();
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.options.ttlSeconds * 1000;
+    for (const [id, job] of this.jobs) if (job.finishedAt && job.finishedAt.getTime() < cutoff) this.jobs.delete(id);
+  }
+}
