@@ -5,10 +5,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config';
 import { registerErrorHandler } from './http/error-handler';
+import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
 import { healthRoutes } from './http/routes/health';
+import { jobRoutes } from './http/routes/jobs';
 import { modelRoutes } from './http/routes/models';
+import { AttackJobs } from './jobs/attack-jobs';
 import { ModelService } from './jobs/model-service';
 
 export interface AppOptions {
@@ -36,9 +39,13 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   });
   app.decorate('registeredRoutes', routes);
   const model = new ModelService(config, app.log);
-  app.addHook('onClose', () => model.close());
+  const jobs = new AttackJobs(model, { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS }, app.log);
+  app.addHook('onClose', async () => {
+    jobs.close(); // running attacks stop within one step; their callers get 503 shutting_down
+    await model.close();
+  });
   try {
-    await registerEverything(app, config, model);
+    await registerEverything(app, config, model, jobs);
   } catch (err) {
     await app.close(); // stops the worker thread too
     throw err;
@@ -46,7 +53,7 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   return app;
 }
 
-async function registerEverything(app: FastifyInstance, config: Config, model: ModelService): Promise<void> {
+async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs): Promise<void> {
   registerErrorHandler(app);
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
@@ -74,6 +81,8 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
   await app.register(healthRoutes(model));
   await app.register(modelRoutes(model));
   await app.register(classifyRoutes(config, model));
+  await app.register(attackRoutes(config, model, jobs));
+  await app.register(jobRoutes(jobs));
   await app.register(docsRoutes);
   app.decorate('model', model);
 }

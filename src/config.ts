@@ -43,9 +43,16 @@ export const ConfigSchema = Type.Object({
   }),
   ADVPROBE_JOB_TIMEOUT_MS: Type.Integer({
     minimum: 1,
-    default: 120_000,
-    description: 'Longest a request waits for its job (queue + compute) before a 503',
+    default: 300_000,
+    description: 'Time limit of a job, queue wait included; past it the job fails with job_timeout (an attack stops within one step)',
   }),
+  ADVPROBE_JOB_TTL_S: Type.Integer({ minimum: 1, default: 900, description: 'How long finished jobs and their images are kept for GET' }),
+  ADVPROBE_MAX_JOBS: Type.Integer({
+    minimum: 1,
+    default: 200,
+    description: 'Most jobs kept at once (each holds up to ~1 MB of images); the oldest finished go first',
+  }),
+  ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest steps × restarts of one attack' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

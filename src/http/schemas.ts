@@ -62,6 +62,11 @@ export const ModelDescription = Type.Object({
 
 export const ModelsResponse = Type.Object({ models: Type.Array(ModelDescription) });
 
+export const LabelsResponse = Type.Object({
+  model: Type.String(),
+  labels: Type.Array(Type.Object({ classIndex: Type.Integer(), label: Type.String() })),
+});
+
 export const HealthResponse = Type.Object({ status: Type.Literal('ok') });
 
 export const ReadyResponse = Type.Object({
@@ -90,6 +95,7 @@ export function uploadBody(fields: Record<string, object>, description: string):
 
 export const errorResponses = {
   400: ErrorResponse,
+  404: ErrorResponse,
   413: ErrorResponse,
   415: ErrorResponse,
   500: ErrorResponse,

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config';
-import { decodeToModelInput } from '../../images/decode';
+
 import type { ModelService } from '../../jobs/model-service';
 import { ClassifyFields, ClassifyResponse, errorResponses, uploadBody } from '../schemas';
+import { toModelInput } from '../model-input';
 import { readImageUpload } from '../upload';
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -19,12 +20,7 @@ export function classifyRoutes(config: Config, model: ModelService): FastifyPlug
       },
       handler: async (request) => {
         const { image, params } = await readImageUpload(request, ClassifyFields);
-        const input = await decodeToModelInput(image, {
-          width: model.manifest.input.width,
-          height: model.manifest.input.height,
-          resize: config.ADVPROBE_RESIZE,
-          maxInputPixels: config.ADVPROBE_MAX_INPUT_PIXELS,
-        });
+        const input = await toModelInput(image, config, model);
         const { predictions, timingMs } = await model.classify(input.pixels, params.topk ?? 5);
         return {
           model: model.manifest.name,

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ModelService } from '../../jobs/model-service';
-import { ModelsResponse } from '../schemas';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors';
+import { ErrorResponse, LabelsResponse, ModelsResponse } from '../schemas';
 
 export function modelRoutes(model: ModelService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -23,6 +25,18 @@ export function modelRoutes(model: ModelService): FastifyPluginAsyncTypebox {
             },
           ],
         };
+      },
+    });
+
+    app.get('/v1/models/:name/labels', {
+      schema: {
+        summary: "The model's class labels, by class index (targets and labels of attacks may name them)",
+        params: Type.Object({ name: Type.String() }),
+        response: { 200: LabelsResponse, 404: ErrorResponse },
+      },
+      handler: async (request) => {
+        if (request.params.name !== model.manifest.name) throw new AppError(404, 'model_not_found', `no model ${request.params.name}; see GET /v1/models`);
+        return { model: model.manifest.name, labels: model.labels.map((label, classIndex) => ({ classIndex, label })) };
       },
     });
   };

@@ -1,0 +1,110 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { PgdSettings, TargetSpec } from '../attacks/types';
+import { randomSeed } from '../attacks/random';
+import { badRequest } from '../errors';
+import { TopK } from './schemas';
+
+const Fraction = (description: string) =>
+  Type.String({ pattern: '^\\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\\s*/\\s*[0-9.]+([eE][-+]?[0-9]+)?)?\\s*$', description });
+
+/** The fields of POST /v1/attacks (multipart text fields, or the query with a raw image body). */
+export const AttackFields = Type.Object(
+  {
+    target: Type.Optional(Type.String({ description: 'class index 0–999, label name, `random` (seeded) or `least-likely`; absent: untargeted' })),
+    label: Type.Optional(Type.String({ description: 'true class (index or label name); default: the clean top-1' })),
+    norm: Type.Optional(Type.Union([Type.Literal('linf'), Type.Literal('l2')], { default: 'linf' })),
+    epsilon: Type.Optional(Fraction('radius ε in pixel units of [0, 1], a number or a fraction such as 2/255; default 2/255')),
+    steps: Type.Optional(Type.Integer({ minimum: 1, description: 'gradient steps; default 10' })),
+    stepSize: Type.Optional(Fraction('step size α (learning rate for sgd); default 2.5·ε/steps')),
+    optimizer: Type.Optional(Type.Union([Type.Literal('sign'), Type.Literal('sgd')], { description: 'sign: Madry PGD (normalised gradient for l2); sgd: plain gradient step (tutorial)' })),
+    loss: Type.Optional(Type.Union([Type.Literal('ce'), Type.Literal('margin')], { description: 'cross-entropy (default) or logit margin' })),
+    randomStart: Type.Optional(Type.Boolean({ description: 'start at a random point of the ball; default false' })),
+    restarts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'runs (later ones start at random); best δ kept; default 1' })),
+    earlyStop: Type.Optional(Type.Boolean({ description: 'stop as soon as the attack succeeds; default false' })),
+    clamp: Type.Optional(Type.Boolean({ description: 'keep x+δ in [0, 1]; default true (false reproduces the tutorial)' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'makes random start and random target reproducible; default: drawn and reported' })),
+    quantize: Type.Optional(Type.Union([Type.Literal('refine'), Type.Literal('round')], { description: 'refine (default): if rounding to 8 bits undoes the attack, take up to 10 L∞ steps on the 8-bit grid; round: only round' })),
+    topk: Type.Optional(TopK),
+    images: Type.Optional(Type.Union([Type.Literal('inline'), Type.Literal('none')], { description: 'inline (default): base64 PNGs in the result; none: fetch them from /v1/jobs/{id}/*.png' })),
+  },
+  { additionalProperties: false },
+);
+export type AttackFields = Static<typeof AttackFields>;
+
+export interface AttackRequestSpec {
+  label: number | null;
+  target: TargetSpec;
+  settings: PgdSettings;
+  topk: number;
+  images: 'inline' | 'none';
+}
+
+const MAX_L2 = Math.sqrt(224 * 224 * 3); // the diameter of the image box [0, 1]^(224·224·3)
+
+/** Turns validated fields into attack settings; 400 naming the field for values no schema can check. */
+export function resolveAttackRequest(fields: AttackFields, labels: readonly string[], maxSteps: number): AttackRequestSpec {
+  const norm = fields.norm ?? 'linf';
+  const epsilon = fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
+  const epsilonMax = norm === 'linf' ? 1 : MAX_L2;
+  if (epsilon < 0 || epsilon > epsilonMax) throw badRequest('invalid_parameter', `epsilon: must be between 0 and ${norm === 'linf' ? 1 : epsilonMax.toFixed(1)} for ${norm} (got ${epsilon})`);
+  const steps = fields.steps ?? 10;
+  const restarts = fields.restarts ?? 1;
+  if (steps * restarts > maxSteps) throw badRequest('invalid_parameter', `steps: steps × restarts must be at most ${maxSteps} (ADVPROBE_MAX_STEPS), got ${steps * restarts}`);
+  const stepSize = fields.stepSize === undefined ? (2.5 * epsilon) / steps : fraction(fields.stepSize, 'stepSize');
+  if (!(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
+  const label = fields.label === undefined ? null : classOf(fields.label, 'label', labels);
+  const target = targetOf(fields.target, labels);
+  if (target.kind === 'class' && label !== null && target.classIndex === label) {
+    throw badRequest('invalid_parameter', `target: the target ${target.classIndex} (${labels[label]}) is the true label; choose another class`);
+  }
+  return {
+    label,
+    target,
+    settings: {
+      norm,
+      epsilon,
+      steps,
+      stepSize,
+      optimizer: fields.optimizer ?? 'sign',
+      loss: fields.loss ?? 'ce',
+      randomStart: fields.randomStart ?? false,
+      restarts,
+      earlyStop: fields.earlyStop ?? false,
+      clamp: fields.clamp ?? true,
+      seed: fields.seed ?? randomSeed(),
+      quantize: fields.quantize ?? 'refine',
+    },
+    topk: fields.topk ?? 5,
+    images: fields.images ?? 'inline',
+  };
+}
+
+/** "0.0078", "2/255", "1e-3" → number. */
+export function fraction(text: string, field: string): number {
+  const [num, den] = text.split('/').map((p) => Number(p.trim()));
+  const value = den === undefined ? num : num / den;
+  if (!Number.isFinite(value)) throw badRequest('invalid_parameter', `${field}: "${text}" is not a finite number or fraction`);
+  return value;
+}
+
+function targetOf(text: string | undefined, labels: readonly string[]): TargetSpec {
+  if (text === undefined || text.trim() === '') return { kind: 'none' };
+  const t = text.trim().toLowerCase();
+  if (t === 'random') return { kind: 'random' };
+  if (t === 'least-likely') return { kind: 'least-likely' };
+  return { kind: 'class', classIndex: classOf(text, 'target', labels) };
+}
+
+/** A class index ("404") or a label name ("airliner", "Egyptian cat", any case). */
+function classOf(text: string, field: string, labels: readonly string[]): number {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const index = Number(t);
+    if (index >= labels.length) throw badRequest('invalid_parameter', `${field}: class index ${index} is out of range 0–${labels.length - 1}`);
+    return index;
+  }
+  const wanted = t.toLowerCase().replace(/[\s-]+/g, '_');
+  const index = labels.findIndex((l) => l.toLowerCase() === wanted);
+  if (index < 0) throw badRequest('invalid_parameter', `${field}: unknown label "${text}" (use a class index 0–${labels.length - 1} or a label from GET /v1/models/resnet50/labels)`);
+  return index;
+}

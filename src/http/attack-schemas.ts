@@ -1,0 +1,98 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Prediction, Timing } from './schemas';
+
+const ClassReport = Type.Object({
+  classIndex: Type.Integer(),
+  label: Type.String(),
+  originalProbability: Type.Number(),
+  adversarialProbability: Type.Number({ description: 'on the float adversarial image' }),
+  quantizedProbability: Type.Number({ description: 'on the returned 8-bit adversarial PNG' }),
+});
+
+const Norms = Type.Object({
+  linf: Type.Number({ description: '‖δ‖∞ in pixel units of [0, 1]' }),
+  l2: Type.Number({ description: '‖δ‖₂ in pixel units' }),
+  linf255: Type.Number({ description: '‖δ‖∞ × 255 (grey levels)' }),
+});
+
+export const AttackSettingsEcho = Type.Object({
+  norm: Type.String(),
+  epsilon: Type.Number({ description: 'pixel units of [0, 1]' }),
+  epsilon255: Type.Number({ description: 'ε × 255' }),
+  steps: Type.Integer(),
+  stepSize: Type.Number(),
+  optimizer: Type.String(),
+  loss: Type.String(),
+  randomStart: Type.Boolean(),
+  restarts: Type.Integer(),
+  earlyStop: Type.Boolean(),
+  clamp: Type.Boolean(),
+  seed: Type.Integer(),
+  quantize: Type.String(),
+  targeted: Type.Boolean(),
+  target: Type.Union([Type.String(), Type.Null()], { description: 'as requested' }),
+  label: Type.Union([Type.String(), Type.Null()], { description: 'as requested; null: the clean top-1' }),
+});
+
+export const AttackImages = Type.Object({
+  original: Type.String({ description: 'base64 PNG: the exact 224×224 model input' }),
+  adversarial: Type.String({ description: 'base64 PNG: the 8-bit adversarial image' }),
+  delta: Type.String({ description: 'base64 PNG: 128 + adversarial − original per channel' }),
+  deltaVisual: Type.String({ description: 'base64 PNG: 50·δ + 0.5, as the tutorial shows it' }),
+});
+
+export const AttackResult = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Literal('succeeded'),
+    attack: AttackSettingsEcho,
+    original: Type.Object({ predictions: Type.Array(Prediction) }),
+    adversarial: Type.Object({
+      predictions: Type.Array(Prediction),
+      success: Type.Boolean(),
+      range: Type.Tuple([Type.Number(), Type.Number()], { description: '[min, max] of x + δ before quantisation; outside [0, 1] only with clamp=false' }),
+      quantized: Type.Object({
+        predictions: Type.Array(Prediction),
+        success: Type.Boolean({ description: 'still adversarial once saved as 8-bit PNG' }),
+        refineSteps: Type.Integer({ description: 'grid steps taken because rounding undid the attack' }),
+      }),
+    }),
+    trueClass: ClassReport,
+    targetClass: Type.Union([ClassReport, Type.Null()]),
+    perturbation: Type.Object({
+      ...Norms.properties,
+      quantized: Norms,
+      deltaPngExact: Type.Boolean({ description: 'delta.png rebuilds the adversarial image exactly (false only for ε > 127/255)' }),
+    }),
+    losses: Type.Array(Type.Object({ step: Type.Integer(), loss: Type.Number() }), {
+      description: 'the minimised objective at each step, as the tutorial prints it (−CE untargeted; CE(target) − CE(true) targeted)',
+    }),
+    images: Type.Optional(AttackImages),
+    timingMs: Timing,
+  },
+  { description: 'The outcome of an attack' },
+);
+export type AttackResult = Static<typeof AttackResult>;
+
+export const JobStatusSchema = Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)));
+
+export const JobProgressSchema = Type.Object({ step: Type.Integer(), steps: Type.Integer(), loss: Type.Number() });
+
+export const JobView = Type.Object({
+  id: Type.String(),
+  status: JobStatusSchema,
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  progress: Type.Union([JobProgressSchema, Type.Null()]),
+  result: Type.Optional(AttackResult),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+
+export const JobAccepted = Type.Object({
+  id: Type.String(),
+  status: JobStatusSchema,
+  location: Type.String({ description: 'the job: GET it, GET …/events, DELETE it' }),
+});
+
+export const JobIdParams = Type.Object({ id: Type.String({ description: 'job id' }) });

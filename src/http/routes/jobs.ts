@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors';
+import type { AttackJob, AttackJobs } from '../../jobs/attack-jobs';
+import { encodePng, exactDelta, scaledDelta } from '../../images/encode';
+import type { JobProgress } from '../../jobs/job-store';
+import { JobIdParams, JobView } from '../attack-schemas';
+import { ErrorResponse } from '../schemas';
+
+const iso = (d?: Date): string | null => (d ? d.toISOString() : null);
+
+export function jobView(job: AttackJob) {
+  return {
+    id: job.id,
+    status: job.status,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    progress: job.progress,
+    ...(job.result ? { result: job.result } : {}),
+    ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+  };
+}
+
+const PNG_DESCRIPTIONS = {
+  'original.png': 'the exact 224×224 8-bit model input',
+  'adversarial.png': 'the 8-bit adversarial image (lossless)',
+  'delta.png':
+    'the perturbation. Without `scale`: exact, each channel = 128 + adversarial − original, so original + delta − 128 = adversarial bit for bit. ' +
+    'With `scale` (e.g. 50): the picture scale·δ + 0.5, as in the tutorial',
+} as const;
+
+export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const notFound = { 404: ErrorResponse };
+
+    app.get('/v1/jobs/:id', {
+      schema: { summary: 'A job: status, progress, and its result once done', params: JobIdParams, response: { 200: JobView, ...notFound } },
+      handler: async (request) => jobView(jobs.store.get(request.params.id)),
+    });
+
+    app.delete('/v1/jobs/:id', {
+      schema: {
+        summary: 'Cancel a queued or running job (a running attack stops within one step)',
+        params: JobIdParams,
+        response: { 200: JobView, ...notFound, 409: ErrorResponse },
+      },
+      handler: async (request) => jobView(await jobs.cancel(request.params.id)),
+    });
+
+    app.get('/v1/jobs/:id/events', {
+      schema: {
+        summary: 'Server-sent events: `status` first, a `progress` event per step, then `result`, `error` or `cancelled`',
+        params: JobIdParams,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
+      },
+      handler: async (request, reply) => {
+        const job = jobs.store.get(request.params.id);
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        const send = (event: string, data: unknown): boolean => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const finish = (): void => {
+          if (job.status === 'succeeded') send('result', job.result);
+          else if (job.status === 'cancelled') send('cancelled', { id: job.id, error: job.error });
+          else send('error', { id: job.id, error: job.error });
+          raw.end();
+        };
+        send('status', { id: job.id, status: job.status, progress: job.progress });
+        if (job.finished) return finish();
+        const onProgress = (progress: JobProgress): void => void send('progress', progress);
+        job.events.on('progress', onProgress);
+        job.events.once('end', finish);
+        raw.on('close', () => {
+          job.events.off('progress', onProgress);
+          job.events.off('end', finish);
+        });
+      },
+    });
+
+    for (const [file, description] of Object.entries(PNG_DESCRIPTIONS)) {
+      const isDelta = file === 'delta.png';
+      app.get(`/v1/jobs/:id/${file}`, {
+        schema: {
+          summary: `PNG: ${description}`,
+          params: JobIdParams,
+          ...(isDelta ? { querystring: Type.Object({ scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'e.g. 50 for the tutorial picture' })) }, { additionalProperties: false }) } : {}),
+          produces: ['image/png'],
+          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description }), ...notFound, 409: ErrorResponse },
+        },
+        handler: async (request, reply) => {
+          const job = jobs.store.get(request.params.id);
+          if (job.status !== 'succeeded' || !job.data) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
+          const { original, adversarial, width, height } = job.data;
+          const scale = (request.query as { scale?: number }).scale;
+          const pixels = file === 'original.png' ? original : file === 'adversarial.png' ? adversarial : scale ? scaledDelta(original, adversarial, scale) : exactDelta(original, adversarial).pixels;
+          return reply.type('image/png').send(await encodePng(pixels, width, height));
+        },
+      });
+    }
+  };
+}

@@ -1,0 +1,29 @@
+import sharp from 'sharp';
+
+/** Lossless 8-bit RGB PNG of HWC pixels. */
+export function encodePng(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+/**
+ * The exact perturbation as an image: each channel = 128 + adversarial − original, so
+ * original + delta − 128 rebuilds the adversarial image bit for bit. Exact while every
+ * difference lies in [−128, 127] (always, for ε ≤ 127/255); beyond, values are clipped and
+ * `exact` is false.
+ */
+export function exactDelta(original: Uint8Array, adversarial: Uint8Array): { pixels: Uint8Array; exact: boolean } {
+  let exact = true;
+  const pixels = Uint8Array.from(original, (o, i) => {
+    const v = 128 + adversarial[i] - o;
+    if (v < 0 || v > 255) exact = false;
+    return Math.min(255, Math.max(0, v));
+  });
+  return { pixels, exact };
+}
+
+/** The tutorial's picture of the perturbation: scale·δ + 0.5 (δ in [0, 1] units), clipped. */
+export function scaledDelta(original: Uint8Array, adversarial: Uint8Array, scale: number): Uint8Array {
+  return Uint8Array.from(original, (o, i) => Math.round(Math.min(1, Math.max(0, (scale * (adversarial[i] - o)) / 255 + 0.5)) * 255));
+}
