@@ -19,10 +19,7 @@ async function main(): Promise<void> {
   const app = await buildApp({ config: loadConfig(), fastify: { logger: false } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   try {
-    while (app.model.state.status !== 'ready') {
-      if (app.model.state.status === 'failed') throw new Error(app.model.state.message);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await app.model.whenReady();
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const post = async (route: string, fields: Record<string, string> = {}) => {
       const form = new FormData();

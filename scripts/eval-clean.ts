@@ -16,10 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await buildApp({ config, fastify: { logger: false } });
   try {
-    while (app.model.state.status !== 'ready') {
-      if (app.model.state.status === 'failed') throw new Error(app.model.state.message);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await app.model.whenReady();
     const { width, height } = app.model.manifest.input;
     const images = readImagenetSamples(dir);
     const started = performance.now();

@@ -1,6 +1,5 @@
 import type { AttackOutcome } from '../attacks/attack';
-import type { AttackRequestSpec } from '../http/attack-params';
-import type { AttackFields } from '../http/attack-params';
+import type { AttackFields, AttackRequestSpec } from '../http/attack-params';
 import type { AttackResult } from '../http/attack-schemas';
 import { encodePng, exactDelta, scaledDelta } from '../images/encode';
 import type { ModelImage } from '../images/decode';

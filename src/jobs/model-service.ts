@@ -40,6 +40,16 @@ export class ModelService {
     return this.worker.state;
   }
 
+  /** Resolves once the model is loaded and warmed up; rejects if it fails to load or takes too long. */
+  async whenReady(timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let state = this.state; state.status !== 'ready'; state = this.state) {
+      if (state.status === 'failed') throw new Error(`the model failed to load: ${state.message}`);
+      if (Date.now() > deadline) throw new Error(`the model did not load within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   get queueLength(): number {
     return this.queue.length;
   }

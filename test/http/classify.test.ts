@@ -121,8 +121,7 @@ describe('service endpoints', () => {
     const refused = await request(app.server).post('/v1/classify').attach('image', pig, 'pig.jpg').expect(503);
     expect(refused.body.error.code).toBe('not_ready');
     expect(refused.headers['retry-after']).toBeDefined();
-    const { waitUntilReady } = await import('../helpers/app');
-    await waitUntilReady(app);
+    await app.model.whenReady();
     await request(app.server).get('/readyz').expect(200, { status: 'ready', model: 'resnet50', backend: 'wasm', queueLength: 0 });
   });
 
