@@ -20,7 +20,11 @@ export const MAX_REFINE_STEPS = 10;
 export interface AttackProgress {
   step: number;
   steps: number;
+  /** The minimised objective (tutorial convention) at this step's iterate. */
   loss: number;
+  /** Probability of the true class and of the target (null untargeted) at this step's iterate. */
+  trueProbability: number;
+  targetProbability: number | null;
 }
 
 export interface AttackHooks {
@@ -55,8 +59,15 @@ export async function runAttack(engine: ClassifierEngine, sample: AttackSample, 
   for (let run = 0; run < settings.restarts; run++) {
     const pgdHooks: PgdHooks = {
       beforeStep: hooks.beforeStep,
-      onStep: (step, objectives) => {
-        const progress = { step: run * settings.steps + step, steps: totalSteps, loss: -objectives[0] };
+      onStep: (step, objectives, logits) => {
+        const p = softmax(logits[0] ?? cleanLogits);
+        const progress = {
+          step: run * settings.steps + step,
+          steps: totalSteps,
+          loss: -objectives[0],
+          trueProbability: p[label],
+          targetProbability: target === null ? null : p[target],
+        };
         losses.push({ step: progress.step, loss: progress.loss });
         hooks.onProgress?.(progress);
       },

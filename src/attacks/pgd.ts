@@ -19,8 +19,8 @@ import type { PgdSettings } from './types';
 export interface PgdHooks {
   /** Runs before every gradient step: the place to yield the thread and to throw on cancel. */
   beforeStep?: () => Promise<void>;
-  /** After every step: the objective of each sample at the iterate it was taken at (NaN once done). */
-  onStep?: (step: number, objectives: number[]) => void;
+  /** After every step: each sample's objective and logits at the iterate the step was taken at (NaN / null once done). */
+  onStep?: (step: number, objectives: number[], logits: (Float32Array | null)[]) => void;
 }
 
 export interface PgdRun {
@@ -67,9 +67,11 @@ export async function pgdRun(
     const coefficients = objectiveCoefficients(settings.loss, active.map((i) => labels[i]), active.map((i) => targets[i]), active.map((i) => latest[i]), numClasses);
     const out = await engine.lossGradient(pack(active.map((i) => add(xs[i], delta[i]))), coefficients);
     const objectives = xs.map(() => NaN);
+    const stepLogits: (Float32Array | null)[] = xs.map(() => null);
     active.forEach((i, j) => {
       const logits = out.logits.slice(j * numClasses, (j + 1) * numClasses);
       latest[i] = logits;
+      stepLogits[i] = logits;
       objectives[i] = objectiveValue(settings.loss, logits, labels[i], targets[i]);
       if (settings.earlyStop && isSuccess(logits, labels[i], targets[i])) {
         done[i] = true; // keep this δ: it is known to succeed
@@ -79,7 +81,7 @@ export async function pgdRun(
       projectToBall(delta[i], norm, epsilon);
       if (clamp) clampToBox(xs[i], delta[i]);
     });
-    hooks.onStep?.(step, objectives);
+    hooks.onStep?.(step, objectives, stepLogits);
   }
 
   const logits = await batchLogits(engine, xs.map((x, i) => add(x, delta[i])));

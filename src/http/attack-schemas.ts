@@ -76,7 +76,13 @@ export type AttackResult = Static<typeof AttackResult>;
 
 export const JobStatusSchema = Type.Union(['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)));
 
-export const JobProgressSchema = Type.Object({ step: Type.Integer(), steps: Type.Integer(), loss: Type.Number() });
+export const JobProgressSchema = Type.Object({
+  step: Type.Integer(),
+  steps: Type.Integer(),
+  loss: Type.Number({ description: 'the minimised objective at this step' }),
+  trueProbability: Type.Number({ description: 'probability of the true class at this step' }),
+  targetProbability: Type.Union([Type.Number(), Type.Null()], { description: 'probability of the target at this step; null untargeted' }),
+});
 
 export const JobView = Type.Object({
   id: Type.String(),

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { AttackProgress } from '../attacks/attack';
 import { AppError } from '../errors';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-export interface JobProgress {
-  step: number;
-  steps: number;
-  loss: number;
-}
+/** Progress of the running job (attacks are the only kind so far). */
+export type JobProgress = AttackProgress;
 
 export interface JobError {
   code: string;
