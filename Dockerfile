@@ -40,6 +40,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/models models
+COPY public public
 USER advprobe
 EXPOSE 8080
 # Healthy once the model is loaded and warmed up (/readyz), not merely listening.

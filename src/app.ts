@@ -11,6 +11,7 @@ import { docsRoutes } from './http/routes/docs';
 import { healthRoutes } from './http/routes/health';
 import { jobRoutes } from './http/routes/jobs';
 import { modelRoutes } from './http/routes/models';
+import { playgroundRoutes } from './http/routes/playground';
 import { AttackJobs } from './jobs/attack-jobs';
 import { ModelService } from './jobs/model-service';
 
@@ -84,6 +85,7 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
   await app.register(attackRoutes(config, model, jobs));
   await app.register(jobRoutes(jobs));
   await app.register(docsRoutes);
+  await app.register(playgroundRoutes);
   app.decorate('model', model);
 }
 
