@@ -100,7 +100,8 @@ export class JobStore<Result, Data = unknown> {
 
   get(id: string): Job<Result, Data> {
     const job = this.jobs.get(id);
-    if (!job) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
+    if (job && this.expired(job)) this.jobs.delete(id);
+    if (!job || this.expired(job)) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
     return job;
   }
 
@@ -116,8 +117,11 @@ export class JobStore<Result, Data = unknown> {
     clearInterval(this.sweeper);
   }
 
+  private expired(job: Job<Result, Data>): boolean {
+    return job.finishedAt !== undefined && Date.now() - job.finishedAt.getTime() >= this.options.ttlSeconds * 1000;
+  }
+
   private sweep(): void {
-    const cutoff = Date.now() - this.options.ttlSeconds * 1000;
-    for (const [id, job] of this.jobs) if (job.finishedAt && job.finishedAt.getTime() < cutoff) this.jobs.delete(id);
+    for (const [id, job] of this.jobs) if (this.expired(job)) this.jobs.delete(id);
   }
 }

@@ -52,7 +52,9 @@ describe('POST /v1/attacks (real ResNet50 on wasm, seeded)', () => {
   afterAll(() => app?.close());
 
   it('sign PGD, ε = 2/255, 10 steps (the defaults): hog is gone, also from the 8-bit PNG', async () => {
+    const tensorsBefore = await app.model.tensorCount();
     const res = await attack(app, { seed: '1' }).expect(200);
+    expect(await app.model.tensorCount()).toBe(tensorsBefore);
     const result = res.body as AttackResult;
     expect(result.status).toBe('succeeded');
     expect(result.attack).toMatchObject({ norm: 'linf', epsilon: 2 / 255, steps: 10, stepSize: (2.5 * 2) / 255 / 10, optimizer: 'sign', clamp: true, seed: 1, targeted: false });
@@ -128,6 +130,9 @@ describe('POST /v1/attacks (real ResNet50 on wasm, seeded)', () => {
     const id = accepted.body.id as string;
     const events = readEvents(app, id);
     await waitFor(async () => ((await request(app.server).get(`/v1/jobs/${id}`)).body.progress?.step ?? -1) >= 1);
+    const started = performance.now();
+    await request(app.server).get('/healthz').expect(200); // the event loop is free mid-attack
+    expect(performance.now() - started).toBeLessThan(100);
     const cancelled = await request(app.server).delete(`/v1/jobs/${id}`).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
     const stream = await events;
