@@ -4,13 +4,19 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import { AppError } from './errors';
+import { registerAuth } from './http/auth';
 import { registerErrorHandler } from './http/error-handler';
+import { createMetrics, type Metrics } from './metrics';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
 import { healthRoutes } from './http/routes/health';
 import { jobRoutes } from './http/routes/jobs';
 import { modelRoutes } from './http/routes/models';
+import { metricsRoutes } from './http/routes/metrics';
 import { playgroundRoutes } from './http/routes/playground';
 import { AttackJobs } from './jobs/attack-jobs';
 import { ModelService } from './jobs/model-service';
@@ -40,13 +46,17 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   });
   app.decorate('registeredRoutes', routes);
   const model = new ModelService(config, app.log);
-  const jobs = new AttackJobs(model, { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS }, app.log);
+  const metrics = createMetrics(model);
+  const jobs = new AttackJobs(model, { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS }, app.log, metrics);
+  // Closing: new requests get 503 at once (return503OnClosing); running jobs get a grace
+  // period, then fail explicitly; then the worker stops.
+  app.addHook('preClose', () => jobs.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS));
   app.addHook('onClose', async () => {
-    jobs.close(); // running attacks stop within one step; their callers get 503 shutting_down
+    jobs.close();
     await model.close();
   });
   try {
-    await registerEverything(app, config, model, jobs);
+    await registerEverything(app, config, model, jobs, metrics);
   } catch (err) {
     await app.close(); // stops the worker thread too
     throw err;
@@ -54,8 +64,32 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   return app;
 }
 
-async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs): Promise<void> {
+async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs, metrics: Metrics): Promise<void> {
   registerErrorHandler(app);
+  registerAuth(app, config.ADVPROBE_API_KEYS, config.ADVPROBE_METRICS_PUBLIC);
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+  await app.register(rateLimit, {
+    max: config.ADVPROBE_RATE_LIMIT,
+    timeWindow: 60_000,
+    // Per API key when keys are on (the hook above ran first), else per client address.
+    keyGenerator: (request) => request.owner ?? request.ip,
+    allowList: (request) => ['/healthz', '/readyz'].includes(request.routeOptions.url ?? ''),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.ADVPROBE_MAX_EVENT_LOOP_DELAY_MS,
+    retryAfter: 5,
+    customError: class extends AppError {
+      constructor() {
+        super(503, 'overloaded', 'the service is overloaded; retry later', { 'retry-after': '5' });
+      }
+    },
+  });
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
@@ -81,11 +115,12 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
 
   await app.register(healthRoutes(model));
   await app.register(modelRoutes(model));
-  await app.register(classifyRoutes(config, model));
+  await app.register(classifyRoutes(config, model, metrics));
   await app.register(attackRoutes(config, model, jobs));
   await app.register(jobRoutes(jobs));
   await app.register(docsRoutes);
   await app.register(playgroundRoutes);
+  await app.register(metricsRoutes(metrics));
   app.decorate('model', model);
 }
 

@@ -53,6 +53,19 @@ export const ConfigSchema = Type.Object({
     description: 'Most jobs kept at once (each holds up to ~1 MB of images); the oldest finished go first',
   }),
   ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest steps × restarts of one attack' }),
+  ADVPROBE_API_KEYS: Type.String({
+    default: '',
+    description: 'Comma-separated API keys; when set, every route but health, readiness, docs and the playground needs one (Authorization: Bearer or X-API-Key)',
+  }),
+  ADVPROBE_METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /metrics without an API key even when keys are set' }),
+  ADVPROBE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 120, description: 'Requests per minute per API key (or per client IP without keys); 429 + Retry-After above' }),
+  ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 1000, description: 'Event-loop delay above which requests get 503 + Retry-After (overload protection)' }),
+  ADVPROBE_SHUTDOWN_GRACE_MS: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description: 'On SIGTERM, how long running jobs may finish before they are failed with shutting_down',
+  }),
+  ADVPROBE_TEST_HOOKS: Type.Boolean({ default: false, description: 'Test-only: lets tests make the model worker crash mid-job. Never set in production' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

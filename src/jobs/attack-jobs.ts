@@ -3,6 +3,7 @@ import type { AttackFields, AttackRequestSpec } from '../http/attack-params';
 import type { AttackResult } from '../http/attack-schemas';
 import type { ModelImage } from '../images/decode';
 import type { Log } from '../log';
+import type { Metrics } from '../metrics';
 import { buildAttackResult } from './attack-result';
 import { Job, JobStore, type JobError } from './job-store';
 import type { ModelService } from './model-service';
@@ -29,24 +30,41 @@ export class AttackJobs {
     private readonly model: ModelService,
     options: { ttlSeconds: number; maxJobs: number },
     private readonly log: Log,
+    private readonly metrics: Metrics,
   ) {
     this.store = new JobStore(options);
   }
 
-  submit(image: ModelImage, fields: AttackFields, spec: AttackRequestSpec): AttackJob {
+  submit(image: ModelImage, fields: AttackFields, spec: AttackRequestSpec, owner?: string): AttackJob {
     this.model.assertQueueRoom();
-    const job = this.store.create();
+    const job = this.store.create(owner);
     void this.execute(job, image, fields, spec);
     return job;
   }
 
   /** Cancels a queued or running job (a running attack stops within one step). */
-  async cancel(id: string): Promise<AttackJob> {
-    const job = this.store.get(id);
+  async cancel(id: string, owner?: string): Promise<AttackJob> {
+    const job = this.store.get(id, owner);
     if (job.finished) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
     job.controller.abort(new AppError(409, 'cancelled', 'the job was cancelled'));
     await job.done();
     return job;
+  }
+
+  /**
+   * Shutdown, step one: lets active jobs finish for up to `graceMs`, then fails the rest
+   * explicitly (503 shutting_down; a running attack stops within one step).
+   */
+  async drain(graceMs: number): Promise<void> {
+    const active = () => [...this.store.values()].filter((job) => !job.finished);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(active().map((job) => job.done())), grace]);
+    clearTimeout(timer);
+    const left = active();
+    if (left.length) this.log.warn({ jobs: left.length }, 'shutdown grace over: failing the jobs still active');
+    for (const job of left) job.controller.abort(new AppError(503, 'shutting_down', 'the service is shutting down'));
+    await Promise.all(left.map((job) => job.done()));
   }
 
   close(): void {
@@ -65,11 +83,16 @@ export class AttackJobs {
       });
       const result = await buildAttackResult(job.id, fields, spec, image, outcome, timing, this.model.labels);
       job.succeed(result, { original: image.pixels, adversarial: outcome.quantized.pixels, width: image.width, height: image.height });
+      this.metrics.queueWait.observe({ type: 'attack' }, timing.queueMs / 1000);
+      this.metrics.compute.observe({ type: 'attack' }, timing.computeMs / 1000);
+      this.metrics.batchSize.observe({ type: 'attack' }, 1);
+      this.metrics.attackOutcomes.inc({ adversarial: String(outcome.adversarial.success), quantized_adversarial: String(outcome.quantized.success) });
     } catch (err) {
       const error = toJobError(err);
       if (error.statusCode >= 500) this.log.warn({ job: job.id, code: error.code }, error.message);
       job.fail(error, error.code === 'cancelled' ? 'cancelled' : 'failed');
     }
+    this.metrics.jobs.inc({ type: 'attack', status: job.status });
   }
 }
 

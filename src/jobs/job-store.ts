@@ -32,6 +32,9 @@ export class Job<Result, Data = unknown> {
   error?: JobError;
   data?: Data;
 
+  /** `owner`: who may see the job (a digest of its API key); undefined when keys are off. */
+  constructor(readonly owner: string | undefined) {}
+
   get finished(): boolean {
     return FINAL_STATUSES.includes(this.status);
   }
@@ -86,22 +89,23 @@ export class JobStore<Result, Data = unknown> {
     this.sweeper = setInterval(() => this.sweep(), Math.min(30_000, options.ttlSeconds * 1000)).unref();
   }
 
-  create(): Job<Result, Data> {
+  create(owner?: string): Job<Result, Data> {
     this.sweep();
     if (this.jobs.size >= this.options.maxJobs) {
       const oldest = [...this.jobs.values()].filter((j) => j.finished).sort((a, b) => a.finishedAt!.getTime() - b.finishedAt!.getTime())[0];
       if (!oldest) throw new AppError(503, 'too_many_jobs', 'too many jobs are active; retry later', { 'retry-after': '5' });
       this.jobs.delete(oldest.id);
     }
-    const job = new Job<Result, Data>();
+    const job = new Job<Result, Data>(owner);
     this.jobs.set(job.id, job);
     return job;
   }
 
-  get(id: string): Job<Result, Data> {
+  /** The job, if it exists, has not expired, and belongs to `owner` (else 404: no snooping). */
+  get(id: string, owner?: string): Job<Result, Data> {
     const job = this.jobs.get(id);
     if (job && this.expired(job)) this.jobs.delete(id);
-    if (!job || this.expired(job)) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
+    if (!job || this.expired(job) || job.owner !== owner) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
     return job;
   }
 

@@ -32,7 +32,10 @@ export class ModelService {
   constructor(config: Config, log: Log) {
     this.manifest = readManifest(config.ADVPROBE_MODELS_DIR, MODEL_NAME);
     this.labels = readLabels(path.join(modelFolder(config.ADVPROBE_MODELS_DIR, this.manifest), this.manifest.labelsFile), this.manifest.numClasses);
-    this.worker = new ModelWorkerClient({ modelsDir: config.ADVPROBE_MODELS_DIR, modelName: MODEL_NAME, backend: config.ADVPROBE_BACKEND }, log);
+    this.worker = new ModelWorkerClient(
+      { modelsDir: config.ADVPROBE_MODELS_DIR, modelName: MODEL_NAME, backend: config.ADVPROBE_BACKEND, testHooks: config.ADVPROBE_TEST_HOOKS },
+      log,
+    );
     this.queue = new JobQueue({ maxQueued: config.ADVPROBE_QUEUE_SIZE, timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, retryAfterSeconds: RETRY_AFTER_SECONDS });
   }
 
@@ -94,6 +97,11 @@ export class ModelService {
   async tensorCount(): Promise<number> {
     this.assertReady();
     return expectResponse(await this.worker.request({ type: 'tensor-count' }), 'tensor-count').count;
+  }
+
+  /** Test-only: the worker thread exits mid-job (only with ADVPROBE_TEST_HOOKS). */
+  crashWorkerForTest(): void {
+    this.worker.crashForTest();
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
 type ProgressMessage = Extract<WorkerResponse, { type: 'progress' }>;
-type JobRequest = Exclude<WorkerRequest, { type: 'cancel' }>;
+type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' }>;
 type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
 
 export interface RequestOptions {
@@ -51,6 +51,11 @@ export class ModelWorkerClient {
       signal?.addEventListener('abort', cancel, { once: true });
       worker.postMessage({ ...message, id } as WorkerRequest, transfer);
     }).finally(() => signal?.removeEventListener('abort', cancel));
+  }
+
+  /** Test-only (the worker obeys only with ADVPROBE_TEST_HOOKS): make the thread exit now. */
+  crashForTest(): void {
+    this.worker.postMessage({ type: 'crash', id: 0 } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {

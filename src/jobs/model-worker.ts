@@ -7,7 +7,7 @@ import type { WorkerRequest, WorkerResponse } from './protocol';
 
 export interface WorkerHandler {
   /** Runs one request to its final response; progress goes to `emit` on the way. */
-  handle(request: Exclude<WorkerRequest, { type: 'cancel' }>, emit: (message: WorkerResponse) => void): Promise<WorkerResponse>;
+  handle(request: Exclude<WorkerRequest, { type: 'cancel' | 'crash' }>, emit: (message: WorkerResponse) => void): Promise<WorkerResponse>;
   /** Marks attack `id` cancelled; it stops before its next step. */
   cancel(id: number): void;
 }

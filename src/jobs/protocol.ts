@@ -11,6 +11,8 @@ export interface WorkerOptions {
   modelsDir: string;
   modelName: string;
   backend: BackendChoice;
+  /** Test-only: obey `crash` requests. */
+  testHooks: boolean;
 }
 
 export interface ClassifyRequest {
@@ -36,12 +38,18 @@ export interface CancelRequest {
   id: number;
 }
 
+/** Test-only (ADVPROBE_TEST_HOOKS): the worker thread exits at once, as if it had crashed. */
+export interface CrashRequest {
+  type: 'crash';
+  id: number;
+}
+
 export interface TensorCountRequest {
   type: 'tensor-count';
   id: number;
 }
 
-export type WorkerRequest = ClassifyRequest | AttackRequest | CancelRequest | TensorCountRequest;
+export type WorkerRequest = ClassifyRequest | AttackRequest | CancelRequest | CrashRequest | TensorCountRequest;
 
 export type WorkerResponse =
   | { type: 'ready'; info: EngineInfo; skipped: BackendSelection['skipped']; loadMs: number }

@@ -18,10 +18,14 @@ async function main(options: WorkerOptions): Promise<void> {
   const { engine, selection } = await loadTfjsEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend });
   const handler = createWorkerHandler(engine);
   // One request at a time, in arrival order (the queue in the main thread sends one job at
-  // a time; serialising here keeps that true whatever the sender does). Cancels jump the line.
+  // a time; serialising here keeps that true whatever the sender does). Cancels, crashes and
+  // tensor counts jump the line.
   let chain = Promise.resolve();
   port!.on('message', (request: WorkerRequest) => {
     if (request.type === 'cancel') return handler.cancel(request.id);
+    if (request.type === 'crash') return options.testHooks && process.exit(70); // ends this thread only
+    // A cheap read that must not wait behind a long attack (metrics scrapes ask for it).
+    if (request.type === 'tensor-count') return void handler.handle(request, send).then(send);
     chain = chain.then(async () => send(await handler.handle(request, send)));
   });
   send({ type: 'ready', info: engine.info, skipped: selection.skipped, loadMs: performance.now() - started });

@@ -26,7 +26,7 @@ export function attackRoutes(config: Config, model: ModelService, jobs: AttackJo
         const { image, params } = await readImageUpload(request, AttackFields);
         const spec = resolveAttackRequest(params, model.labels, config.ADVPROBE_MAX_STEPS);
         const input = await toModelInput(image, config, model);
-        const job = jobs.submit(input, params, spec);
+        const job = jobs.submit(input, params, spec, request.owner);
         const location = `/v1/jobs/${job.id}`;
         if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
           return reply.code(202).header('location', location).header('preference-applied', 'respond-async').send({ id: job.id, status: job.status, location });

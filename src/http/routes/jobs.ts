@@ -36,7 +36,7 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
 
     app.get('/v1/jobs/:id', {
       schema: { summary: 'A job: status, progress, and its result once done', params: JobIdParams, response: { 200: JobView, ...notFound } },
-      handler: async (request) => jobView(jobs.store.get(request.params.id)),
+      handler: async (request) => jobView(jobs.store.get(request.params.id, request.owner)),
     });
 
     app.delete('/v1/jobs/:id', {
@@ -45,7 +45,7 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
         params: JobIdParams,
         response: { 200: JobView, ...notFound, 409: ErrorResponse },
       },
-      handler: async (request) => jobView(await jobs.cancel(request.params.id)),
+      handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner)),
     });
 
     app.get('/v1/jobs/:id/events', {
@@ -56,7 +56,7 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
         response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
       },
       handler: async (request, reply) => {
-        const job = jobs.store.get(request.params.id);
+        const job = jobs.store.get(request.params.id, request.owner);
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -90,7 +90,7 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
           response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description }), ...notFound, 409: ErrorResponse },
         },
         handler: async (request, reply) => {
-          const job = jobs.store.get(request.params.id);
+          const job = jobs.store.get(request.params.id, request.owner);
           if (job.status !== 'succeeded' || !job.data) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
           const { original, adversarial, width, height } = job.data;
           const scale = (request.query as { scale?: number }).scale;

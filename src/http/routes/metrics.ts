@@ -1,0 +1,18 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Metrics } from '../../metrics';
+import { ErrorResponse } from '../schemas';
+
+/** Prometheus metrics, and the hook that counts and times every request. */
+export function metricsRoutes(metrics: Metrics): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/metrics', {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format); needs an API key when keys are on, unless ADVPROBE_METRICS_PUBLIC',
+        produces: ['text/plain'],
+        response: { 200: Type.String(), 401: ErrorResponse },
+      },
+      handler: async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    });
+  };
+}
