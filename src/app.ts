@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { AppError } from './errors';
 import { registerAuth } from './http/auth';
-import { registerErrorHandler } from './http/error-handler';
+import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
 import { createMetrics, type Metrics } from './metrics';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
@@ -36,6 +36,7 @@ const { version } = require('../package.json') as { version: string };
 export async function buildApp({ config, fastify = {} }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastify,
+    frameworkErrors: frameworkErrorHandler,
     // Unknown query parameters are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors';
 
 /** Fastify's and @fastify/multipart's own error codes, mapped to ours. */
@@ -15,6 +15,13 @@ const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_body'],
   FST_ERR_VALIDATION: [400, 'invalid_parameter'],
 };
+
+/** Errors fastify's router raises before any route runs (fastify's `frameworkErrors` option). */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known: Record<string, [number, string]> = { FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long'], FST_ERR_BAD_URL: [400, 'invalid_url'] };
+  const [status, code] = known[error.code] ?? [400, 'bad_request'];
+  void reply.code(status).send({ error: { code, message: error.message } });
+}
 
 /**
  * One place that turns every error into {"error":{"code","message"}}. 4xx messages say

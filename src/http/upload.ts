@@ -28,28 +28,43 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
   }
   let image: Buffer | undefined;
   const fields: Record<string, unknown> = {};
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== IMAGE_FIELD) {
-        part.file.resume();
-        throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image in field '${IMAGE_FIELD}'`);
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== IMAGE_FIELD) {
+          part.file.resume();
+          throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image in field '${IMAGE_FIELD}'`);
+        }
+        if (image) {
+          part.file.resume();
+          throw badRequest('too_many_files', `send exactly one file in field '${IMAGE_FIELD}'`);
+        }
+        image = await part.toBuffer();
+      } else {
+        if (!Object.hasOwn(schema.properties, part.fieldname)) {
+          const known = [IMAGE_FIELD, ...Object.keys(schema.properties)].join(', ');
+          throw badRequest('unknown_field', `unknown field '${part.fieldname}'; accepted fields: ${known}`);
+        }
+        if (Object.hasOwn(fields, part.fieldname)) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
+        fields[part.fieldname] = part.value;
       }
-      if (image) {
-        part.file.resume();
-        throw badRequest('too_many_files', `send exactly one file in field '${IMAGE_FIELD}'`);
-      }
-      image = await part.toBuffer();
-    } else {
-      if (!(part.fieldname in schema.properties)) {
-        const known = [IMAGE_FIELD, ...Object.keys(schema.properties)].join(', ');
-        throw badRequest('unknown_field', `unknown field '${part.fieldname}'; accepted fields: ${known}`);
-      }
-      if (part.fieldname in fields) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
-      fields[part.fieldname] = part.value;
     }
+  } catch (err) {
+    throw multipartError(err);
   }
   if (!image) throw badRequest('missing_image', `no file in field '${IMAGE_FIELD}'`);
   return { image, params: parseParams(schema, { ...query, ...fields }) };
+}
+
+/**
+ * Our own errors and the plugin's coded ones (size limits) pass through; anything else the
+ * multipart parser throws (busboy: no boundary, data cut short, …) is the client's malformed
+ * body: 400, not a 500.
+ */
+function multipartError(err: unknown): unknown {
+  if (err instanceof AppError || (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('FST_'))) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return badRequest('invalid_multipart', `the multipart body could not be read: ${message}`);
 }
 
 /** Converts string values to the schema's types, applies defaults, and names the first bad field. */

@@ -54,7 +54,7 @@ describe('SIGTERM', () => {
       await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 90_000);
       const form = (steps: string) => {
         const f = new FormData();
-        f.append('image', new Blob([pig], { type: 'image/jpeg' }), 'pig.jpg');
+        f.append('image', new Blob([new Uint8Array(pig)], { type: 'image/jpeg' }), 'pig.jpg');
         f.append('steps', steps);
         f.append('images', 'none');
         return f;
