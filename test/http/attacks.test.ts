@@ -4,6 +4,7 @@ import type { AttackResult } from '../../src/http/attack-schemas';
 import { expectAttackInvariants } from '../helpers/attack-checks';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
+import { waitFor } from '../helpers/wait';
 
 const pig = readTestFile(...PIG);
 const HOG = 341;
@@ -36,13 +37,6 @@ const attack = (app: FastifyInstance, fields: Record<string, string>) => {
   return r.attach('image', pig, 'pig.jpg');
 };
 
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('POST /v1/attacks (real ResNet50 on wasm, seeded)', () => {
   let app: FastifyInstance;

@@ -4,16 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
+import { waitFor } from '../helpers/wait';
 
 const pig = readTestFile(...PIG);
 
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the model worker dies mid-job', () => {
   let app: FastifyInstance;
