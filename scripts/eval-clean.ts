@@ -7,7 +7,7 @@ import path from 'node:path';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { cleanAccuracy } from '../src/evaluation/clean-accuracy';
-import { decodeToModelInput } from '../src/images/decode';
+import { toModelInput } from '../src/http/model-input';
 import { readImagenetSamples } from './imagenet-samples';
 
 async function main(): Promise<void> {
@@ -17,11 +17,10 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, fastify: { logger: false } });
   try {
     await app.model.whenReady();
-    const { width, height } = app.model.manifest.input;
     const images = readImagenetSamples(dir);
     const started = performance.now();
     const result = await cleanAccuracy(images, async (data) => {
-      const input = await decodeToModelInput(data, { width, height, resize: config.ADVPROBE_RESIZE, maxInputPixels: config.ADVPROBE_MAX_INPUT_PIXELS });
+      const input = await toModelInput(data, config, app.model);
       return (await app.model.classify(input.pixels, 5)).predictions;
     });
     const seconds = (performance.now() - started) / 1000;

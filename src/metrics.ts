@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobTiming } from './jobs/job-queue';
 import type { ModelService } from './jobs/model-service';
 
 /**
@@ -49,3 +50,10 @@ export function createMetrics(model: ModelService) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Records one job that ran in the model worker: its queue wait, compute time and batch size. */
+export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack', timing: JobTiming, batchSize = 1): void {
+  metrics.queueWait.observe({ type }, timing.queueMs / 1000);
+  metrics.compute.observe({ type }, timing.computeMs / 1000);
+  metrics.batchSize.observe({ type }, batchSize);
+}

@@ -3,7 +3,7 @@ import type { AttackFields, AttackRequestSpec } from '../http/attack-params';
 import type { AttackResult } from '../http/attack-schemas';
 import type { ModelImage } from '../images/decode';
 import type { Log } from '../log';
-import type { Metrics } from '../metrics';
+import { observeModelJob, type Metrics } from '../metrics';
 import { buildAttackResult } from './attack-result';
 import { Job, JobStore, type JobError } from './job-store';
 import type { ModelService } from './model-service';
@@ -83,9 +83,7 @@ export class AttackJobs {
       });
       const result = await buildAttackResult(job.id, fields, spec, image, outcome, timing, this.model.labels);
       job.succeed(result, { original: image.pixels, adversarial: outcome.quantized.pixels, width: image.width, height: image.height });
-      this.metrics.queueWait.observe({ type: 'attack' }, timing.queueMs / 1000);
-      this.metrics.compute.observe({ type: 'attack' }, timing.computeMs / 1000);
-      this.metrics.batchSize.observe({ type: 'attack' }, 1);
+      observeModelJob(this.metrics, 'attack', timing);
       this.metrics.attackOutcomes.inc({ adversarial: String(outcome.adversarial.success), quantized_adversarial: String(outcome.quantized.success) });
     } catch (err) {
       const error = toJobError(err);

@@ -4,9 +4,8 @@ import type { AttackResult } from '../http/attack-schemas';
 import { encodePng, exactDelta, scaledDelta } from '../images/encode';
 import type { ModelImage } from '../images/decode';
 import { topK } from '../model/predictions';
-import type { JobTiming } from './job-queue';
+import { reportedTiming, type JobTiming } from './job-queue';
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
 export const DELTA_VISUAL_SCALE = 50;
 
 /** The result document of a finished attack (the 200 body, and `result` of the job). */
@@ -51,7 +50,7 @@ export async function buildAttackResult(
     perturbation: { ...with255(outcome.perturbation), quantized: with255(outcome.quantizedPerturbation), deltaPngExact: delta.exact },
     losses: outcome.losses,
     ...(spec.images === 'inline' ? { images: await inlineImages(image, outcome.quantized.pixels, delta.pixels) } : {}),
-    timingMs: { queue: round(timing.queueMs), compute: round(timing.computeMs), total: round(timing.totalMs) },
+    timingMs: reportedTiming(timing),
   };
 }
 

@@ -6,6 +6,12 @@ export interface JobTiming {
   totalMs: number;
 }
 
+/** A job's timing as the API reports it (`timingMs`): milliseconds to 0.1 ms. */
+export function reportedTiming(timing: JobTiming): { queue: number; compute: number; total: number } {
+  const round = (ms: number): number => Math.round(ms * 10) / 10;
+  return { queue: round(timing.queueMs), compute: round(timing.computeMs), total: round(timing.totalMs) };
+}
+
 export interface JobQueueOptions {
   maxQueued: number;
   timeoutMs: number;

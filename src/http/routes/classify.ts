@@ -1,13 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config';
-
+import { reportedTiming } from '../../jobs/job-queue';
 import type { ModelService } from '../../jobs/model-service';
-import type { Metrics } from '../../metrics';
+import { observeModelJob, type Metrics } from '../../metrics';
 import { ClassifyFields, ClassifyResponse, errorResponses, uploadBody } from '../schemas';
 import { toModelInput } from '../model-input';
 import { readImageUpload } from '../upload';
-
-const round = (ms: number): number => Math.round(ms * 10) / 10;
 
 export function classifyRoutes(config: Config, model: ModelService, metrics: Metrics): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -23,15 +21,13 @@ export function classifyRoutes(config: Config, model: ModelService, metrics: Met
         const { image, params } = await readImageUpload(request, ClassifyFields);
         const input = await toModelInput(image, config, model);
         const { predictions, timingMs } = await model.classify(input.pixels, params.topk ?? 5);
-        metrics.queueWait.observe({ type: 'classify' }, timingMs.queueMs / 1000);
-        metrics.compute.observe({ type: 'classify' }, timingMs.computeMs / 1000);
-        metrics.batchSize.observe({ type: 'classify' }, 1);
+        observeModelJob(metrics, 'classify', timingMs);
         metrics.jobs.inc({ type: 'classify', status: 'succeeded' });
         return {
           model: model.manifest.name,
           backend: model.state.status === 'ready' ? model.state.info.backend : 'unknown',
           predictions,
-          timingMs: { queue: round(timingMs.queueMs), compute: round(timingMs.computeMs), total: round(timingMs.totalMs) },
+          timingMs: reportedTiming(timingMs),
         };
       },
     });
