@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 
 /** One layer of a Keras functional model as the TensorFlow.js converter writes it. */
 export interface KerasLayerConfig {
@@ -11,10 +10,23 @@ export interface KerasLayerConfig {
   inbound_nodes: [string, number, number, unknown][][];
 }
 
+/** A weight as plain data, so every engine (TensorFlow.js, ONNX Runtime) can read it. */
+export interface WeightArray {
+  shape: number[];
+  data: Float32Array;
+}
+
 export interface LayersModelFiles {
   layers: KerasLayerConfig[];
   outputLayer: string;
-  weights: tf.NamedTensorMap;
+  weights: Record<string, WeightArray>;
+}
+
+interface WeightEntry {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: unknown;
 }
 
 interface ModelJson {
@@ -22,12 +34,12 @@ interface ModelJson {
   modelTopology: {
     model_config: { class_name: string; config: { layers: KerasLayerConfig[]; output_layers: [string, number, number][] } };
   };
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest: { paths: string[]; weights: WeightEntry[] }[];
 }
 
 /**
- * Reads a TensorFlow.js layers model (model.json and its weight shards) from disk.
- * Works on every backend: no tfjs-node file IO handler is needed.
+ * Reads a TensorFlow.js layers model (model.json and its weight shards) from disk into
+ * plain Float32Arrays; no tensor library is involved.
  */
 export function readLayersModel(modelJsonPath: string): LayersModelFiles {
   const json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as ModelJson;
@@ -35,12 +47,21 @@ export function readLayersModel(modelJsonPath: string): LayersModelFiles {
     throw new Error(`${modelJsonPath} is not a functional TensorFlow.js layers model`);
   }
   const dir = path.dirname(modelJsonPath);
-  const weights: tf.NamedTensorMap = {};
+  const weights: Record<string, WeightArray> = {};
   for (const group of json.weightsManifest) {
-    const shards = group.paths.map((p) => readFileSync(path.join(dir, p)));
-    const buffer = Buffer.concat(shards);
-    const data = buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
-    Object.assign(weights, tf.io.decodeWeights(data, group.weights));
+    const buffer = Buffer.concat(group.paths.map((p) => readFileSync(path.join(dir, p))));
+    let offset = 0;
+    for (const entry of group.weights) {
+      if (entry.dtype !== 'float32' || entry.quantization) {
+        throw new Error(`${modelJsonPath}: weight ${entry.name} is ${entry.dtype}${entry.quantization ? ' (quantised)' : ''}; only float32 is supported`);
+      }
+      const size = entry.shape.reduce((a, b) => a * b, 1);
+      // Copy out of the shard buffer: its offsets need not be 4-byte aligned.
+      const data = new Float32Array(size);
+      Buffer.from(data.buffer).set(buffer.subarray(offset, offset + size * 4));
+      weights[entry.name] = { shape: entry.shape, data };
+      offset += size * 4;
+    }
   }
   const { layers, output_layers: outputs } = json.modelTopology.model_config.config;
   if (outputs.length !== 1) throw new Error(`${modelJsonPath}: expected one output layer`);

@@ -28,7 +28,9 @@ export async function tinyNetwork(seed = 1): Promise<{ model: tf.LayersModel; fi
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const topology = artifacts.modelTopology as { config: { layers: KerasLayerConfig[]; output_layers: [string, number, number][] } };
-      const weights = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs ?? []);
+      const decoded = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs ?? []);
+      const weights = Object.fromEntries(Object.entries(decoded).map(([name, t]) => [name, { shape: t.shape, data: t.dataSync() as Float32Array }]));
+      tf.dispose(Object.values(decoded));
       files = { layers: topology.config.layers, outputLayer: topology.config.output_layers[0][0], weights };
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),

@@ -41,7 +41,6 @@ describe('compileKerasNetwork on a small random network', () => {
     await tf.setBackend(backend);
     const { files } = await tinyNetwork(); // same seed: the same weights, decoded on this backend
     const network = compileKerasNetwork(files, 'logits');
-    tf.dispose(Object.values(files.weights));
     const before = tf.memory().numTensors;
     const ours = oursLossGradient(network, xData, aData, batch);
     expect(tf.memory().numTensors).toBe(before);
@@ -55,6 +54,5 @@ describe('compileKerasNetwork on a small random network', () => {
     const { files } = await tinyNetwork();
     const layers = files.layers.map((l) => (l.name === 'r2' ? { ...l, config: { ...l.config, activation: 'tanh' } } : l));
     expect(() => compileKerasNetwork({ ...files, layers }, 'logits')).toThrow(/r2 \(Activation\): activation tanh is not supported/);
-    tf.dispose(Object.values(files.weights));
   });
 });
