@@ -1,0 +1,90 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { warmUp, type ClassifierEngine, type EngineInfo, type ImageBatch, type LossCoefficients, type LossGradient } from '../engine';
+import { lowerKerasModel, type LayerGraph } from '../layer-graph';
+import { modelFolder, type ModelManifest } from '../manifest';
+import { readLayersModel } from '../weights';
+import { buildOnnxModels, IO } from './onnx-network';
+
+export interface OnnxEngineOptions {
+  modelsDir: string;
+  manifest: ModelManifest;
+  /** Intra-op threads; default: every core. */
+  threads?: number;
+}
+
+/**
+ * The model on ONNX Runtime's CPU execution provider: the Keras graph compiled to ONNX at
+ * load (a forward model, and a gradient model with the backward pass written out), run by
+ * onnxruntime-node with one thread per core.
+ */
+export async function loadOnnxEngine(options: OnnxEngineOptions): Promise<ClassifierEngine> {
+  const { manifest } = options;
+  const files = readLayersModel(path.join(modelFolder(options.modelsDir, manifest), manifest.modelFile));
+  const graph = lowerKerasModel(files, manifest.logitsLayer);
+  const info = { model: manifest.name, inputHeight: manifest.input.height, inputWidth: manifest.input.width, numClasses: manifest.numClasses };
+  const engine = await createOnnxEngine(graph, manifest.preprocessing, info, options.threads);
+  await warmUp(engine);
+  return engine;
+}
+
+/** An engine over any lowered graph (tests use small random ones). */
+export async function createOnnxEngine(
+  graph: LayerGraph,
+  preprocessing: ModelManifest['preprocessing'],
+  info: Omit<EngineInfo, 'backend'>,
+  threads = availableParallelism(),
+): Promise<ClassifierEngine> {
+  // Required here, not imported at the top: a host without the native library falls back
+  // to another engine instead of failing to start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const models = buildOnnxModels(graph, preprocessing);
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // Two sessions share the cores: a pool that spin-waits after its run would take them
+    // from the other session's next run.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  const forward = await ort.InferenceSession.create(models.forward, sessionOptions);
+  const gradient = await ort.InferenceSession.create(models.gradient, sessionOptions);
+  const { inputHeight: h, inputWidth: w, numClasses: k } = info;
+
+  const pixels = (batch: ImageBatch): Ort.Tensor => {
+    const expected = batch.count * h * w * 3;
+    if (batch.data.length !== expected) throw new Error(`batch holds ${batch.data.length} values, expected ${expected}`);
+    return new ort.Tensor('float32', batch.data, [batch.count, h, w, 3]);
+  };
+  const floats = (t: Ort.Tensor | undefined): Float32Array => {
+    if (!t || !(t.data instanceof Float32Array)) throw new Error('internal: ONNX Runtime returned no float32 output');
+    return t.data;
+  };
+
+  return {
+    info: { ...info, backend: 'onnxruntime' },
+
+    async logits(batch) {
+      const out = await forward.run({ [IO.pixels]: pixels(batch) });
+      return floats(out[IO.logits]);
+    },
+
+    async lossGradient(batch, { a, b }: LossCoefficients): Promise<LossGradient> {
+      const shape = [batch.count, k];
+      const out = await gradient.run({ [IO.pixels]: pixels(batch), [IO.a]: new ort.Tensor('float32', a, shape), [IO.b]: new ort.Tensor('float32', b, shape) });
+      return { logits: floats(out[IO.logits]), loss: floats(out[IO.loss]), gradient: floats(out[IO.gradient]) };
+    },
+
+    // ONNX Runtime's tensors are garbage-collected JS objects; nothing is held between calls.
+    tensorCount: () => 0,
+
+    dispose() {
+      void forward.release();
+      void gradient.release();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import type { ConvOp, GraphOp, LayerGraph, MaxPoolOp } from '../layer-graph';
+import type { ModelManifest } from '../manifest';
+import { OnnxGraphBuilder } from './onnx-builder';
+
+/**
+ * The lowered Keras graph (layer-graph.ts) as two ONNX models, NCHW inside:
+ * - forward: pixels [n, h, w, 3] RGB in [0, 1] → logits [n, classes], the model's
+ *   preprocessing included;
+ * - gradient: pixels and per-sample loss coefficients a, b [n, classes] → logits, the loss
+ *   L = Σ a·log softmax(z) + Σ b·z [n], and dL/dpixels [n, h, w, 3].
+ * ONNX Runtime has no automatic differentiation, so the gradient model carries the
+ * backward pass written out node by node, with respect to the input only.
+ */
+export const IO = { pixels: 'pixels', a: 'a', b: 'b', logits: 'logits', loss: 'loss', gradient: 'gradient' } as const;
+
+export interface OnnxModels {
+  forward: Uint8Array;
+  gradient: Uint8Array;
+}
+
+type Preprocessing = ModelManifest['preprocessing'];
+
+export function buildOnnxModels(graph: LayerGraph, pre: Preprocessing): OnnxModels {
+  return { forward: buildForwardModel(graph, pre), gradient: buildGradientModel(graph, pre) };
+}
+
+function inputShape(graph: LayerGraph): number[] {
+  const shape = graph.shapes.get(graph.input);
+  if (!shape || shape.length !== 3 || shape[2] !== 3) throw new Error('the ONNX engine needs an [h, w, 3] image input');
+  return shape;
+}
+
+function numClasses(graph: LayerGraph): number {
+  return (graph.shapes.get(graph.output) as number[])[0];
+}
+
+function buildForwardModel(graph: LayerGraph, pre: Preprocessing): Uint8Array {
+  const g = new OnnxGraphBuilder();
+  const { logits } = emitForward(g, graph, pre, false);
+  const [h, w] = inputShape(graph);
+  return g.toBytes('advprobe-forward', [{ name: IO.pixels, shape: ['batch', h, w, 3] }], [{ name: IO.logits, shape: ['batch', numClasses(graph)], value: logits }]);
+}
+
+function buildGradientModel(graph: LayerGraph, pre: Preprocessing): Uint8Array {
+  const g = new OnnxGraphBuilder();
+  const forward = emitForward(g, graph, pre, true);
+  const { loss, dLogits } = emitLoss(g, forward.logits);
+  const dPixels = emitBackward(g, graph, pre, forward, dLogits);
+  const [h, w] = inputShape(graph);
+  const k = numClasses(graph);
+  return g.toBytes(
+    'advprobe-gradient',
+    [
+      { name: IO.pixels, shape: ['batch', h, w, 3] },
+      { name: IO.a, shape: ['batch', k] },
+      { name: IO.b, shape: ['batch', k] },
+    ],
+    [
+      { name: IO.logits, shape: ['batch', k], value: forward.logits },
+      { name: IO.loss, shape: ['batch'], value: loss },
+      { name: IO.gradient, shape: ['batch', h, w, 3], value: dPixels },
+    ],
+  );
+}
+
+interface ForwardValues {
+  logits: string;
+  /** ONNX value of each lowered-graph value (the graph input: the preprocessed NCHW image). */
+  values: Map<string, string>;
+  /** Arg-max indices of each max-pool, for its backward pass. */
+  poolIndices: Map<string, string>;
+  /** Weight initialiser of each conv and dense op, shared with the backward pass. */
+  kernels: Map<string, string>;
+}
+
+/** Channel order the weights want, as indices into RGB. */
+function channelPermutation(pre: Preprocessing): number[] {
+  return pre.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+}
+
+function emitForward(g: OnnxGraphBuilder, graph: LayerGraph, pre: Preprocessing, withPoolIndices: boolean): ForwardValues {
+  const nchw = g.op('Transpose', [IO.pixels], { perm: [0, 3, 1, 2] });
+  const ordered = g.op('Gather', [nchw, g.ints(channelPermutation(pre))], { axis: 1 });
+  const scaled = g.op('Mul', [ordered, g.scalar(pre.scale)]);
+  const normalised = g.op('Sub', [scaled, g.floats('mean', Float32Array.from(pre.mean), [1, 3, 1, 1])]);
+  const values = new Map<string, string>([[graph.input, normalised]]);
+  const poolIndices = new Map<string, string>();
+  const kernels = new Map<string, string>();
+  const at = (name: string): string => {
+    const v = values.get(name);
+    if (!v) throw new Error(`internal: ${name} not computed`);
+    return v;
+  };
+  for (const op of graph.ops) {
+    if (op.kind === 'maxpool' && withPoolIndices) {
+      const [y, indices] = g.opMulti('MaxPool', [at(op.input)], 2, poolAttributes(op), op.name);
+      values.set(op.name, y);
+      poolIndices.set(op.name, indices);
+      continue;
+    }
+    values.set(op.name, emitForwardOp(g, op, at, kernels));
+  }
+  return { logits: at(graph.output), values, poolIndices, kernels };
+}
+
+function emitForwardOp(g: OnnxGraphBuilder, op: GraphOp, at: (name: string) => string, kernels: Map<string, string>): string {
+  const reluIf = (relu: boolean, x: string): string => (relu ? g.op('Relu', [x], {}, `${op.name}_relu`) : x);
+  switch (op.kind) {
+    case 'conv': {
+      const [kh, kw, cin, cout] = op.kernel.shape;
+      const kernel = g.floats(`${op.name}_kernel`, hwioToOihw(op.kernel.data, [kh, kw, cin, cout]), [cout, cin, kh, kw]);
+      kernels.set(op.name, kernel);
+      const bias = g.floats(`${op.name}_bias`, op.bias, [cout]);
+      const y = g.op('Conv', [at(op.input), kernel, bias], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads) }, op.name);
+      return reluIf(op.relu, y);
+    }
+    case 'affine': {
+      const c = op.scale.length;
+      const scaled = g.op('Mul', [at(op.input), g.floats(`${op.name}_scale`, op.scale, [1, c, 1, 1])], {}, op.name);
+      return g.op('Add', [scaled, g.floats(`${op.name}_shift`, op.shift, [1, c, 1, 1])], {}, op.name);
+    }
+    case 'relu':
+      return g.op('Relu', [at(op.input)], {}, op.name);
+    case 'pad': {
+      const [t, b, l, r] = op.pads;
+      return g.op('Pad', [at(op.input), g.ints([0, 0, t, l, 0, 0, b, r])], { mode: 'constant' }, op.name);
+    }
+    case 'maxpool':
+      return g.op('MaxPool', [at(op.input)], poolAttributes(op), op.name);
+    case 'add':
+      return g.op(op.inputs.length === 2 ? 'Add' : 'Sum', op.inputs.map(at), {}, op.name);
+    case 'global-average-pool': {
+      const pooled = g.op('GlobalAveragePool', [at(op.input)], {}, op.name);
+      return g.op('Flatten', [pooled], { axis: 1 }, op.name);
+    }
+    case 'dense': {
+      const [inputs, outputs] = op.kernel.shape;
+      const kernel = g.floats(`${op.name}_kernel`, op.kernel.data, [inputs, outputs]);
+      kernels.set(op.name, kernel);
+      const y = g.op('Gemm', [at(op.input), kernel, g.floats(`${op.name}_bias`, op.bias, [outputs])], {}, op.name);
+      return reluIf(op.relu, y);
+    }
+  }
+}
+
+/** L = Σ a·log softmax(z) + Σ b·z per sample, and dL/dz = a − (Σa)·softmax(z) + b. */
+function emitLoss(g: OnnxGraphBuilder, logits: string): { loss: string; dLogits: string } {
+  const logProbabilities = g.op('LogSoftmax', [logits], { axis: 1 });
+  const terms = g.op('Add', [g.op('Mul', [IO.a, logProbabilities]), g.op('Mul', [IO.b, logits])]);
+  const loss = g.op('ReduceSum', [terms, g.ints([1])], { keepdims: 0 }, 'loss');
+  const sumA = g.op('ReduceSum', [IO.a, g.ints([1])], { keepdims: 1 });
+  const probabilities = g.op('Exp', [logProbabilities]);
+  const dLogits = g.op('Add', [g.op('Sub', [IO.a, g.op('Mul', [sumA, probabilities])]), IO.b], {}, 'dlogits');
+  return { loss, dLogits };
+}
+
+/** Walks the ops backwards, summing the gradient of every value over its consumers. */
+function emitBackward(g: OnnxGraphBuilder, graph: LayerGraph, pre: Preprocessing, forward: ForwardValues, dLogits: string): string {
+  const contributions = new Map<string, string[]>([[graph.output, [dLogits]]]);
+  const give = (name: string, grad: string): void => {
+    contributions.set(name, [...(contributions.get(name) ?? []), grad]);
+  };
+  const total = (name: string): string | undefined => {
+    const parts = contributions.get(name);
+    if (!parts) return undefined;
+    return parts.length === 1 ? parts[0] : g.op('Sum', parts, {}, `d_${name}`);
+  };
+  const valueOf = (name: string): string => forward.values.get(name) as string;
+  const shapeOf = (name: string): number[] => graph.shapes.get(name) as number[];
+  /** dy through a ReLU whose output is y: dy where y > 0, else 0. */
+  const throughRelu = (dy: string, y: string): string => g.op('Where', [g.op('Greater', [y, g.scalar(0)]), dy, g.scalar(0)], {}, 'relu_grad');
+
+  for (const op of [...graph.ops].reverse()) {
+    const dy = total(op.name);
+    if (!dy) continue;
+    const y = valueOf(op.name);
+    switch (op.kind) {
+      case 'conv':
+        give(op.input, convBackward(g, op, op.relu ? throughRelu(dy, y) : dy, shapeOf(op.input), forward.kernels.get(op.name) as string));
+        break;
+      case 'affine':
+        give(op.input, g.op('Mul', [dy, g.floats(`${op.name}_scale`, op.scale, [1, op.scale.length, 1, 1])], {}, `d_${op.name}`));
+        break;
+      case 'relu':
+        give(op.input, throughRelu(dy, y));
+        break;
+      case 'pad': {
+        const [h, w] = shapeOf(op.input);
+        const [t, , l] = op.pads;
+        give(op.input, g.op('Slice', [dy, g.ints([t, l]), g.ints([t + h, l + w]), g.ints([2, 3])], {}, `d_${op.name}`));
+        break;
+      }
+      case 'maxpool':
+        give(op.input, maxPoolBackward(g, op, dy, valueOf(op.input), forward.poolIndices.get(op.name) as string));
+        break;
+      case 'add':
+        for (const input of op.inputs) give(input, dy);
+        break;
+      case 'global-average-pool': {
+        const [h, w, c] = shapeOf(op.input);
+        const spread = g.op('Mul', [g.op('Unsqueeze', [dy, g.ints([2, 3])]), g.scalar(1 / (h * w))]);
+        give(op.input, g.op('Expand', [spread, g.ints([1, c, h, w])], {}, `d_${op.name}`));
+        break;
+      }
+      case 'dense': {
+        const kernel = forward.kernels.get(op.name) as string;
+        give(op.input, g.op('Gemm', [op.relu ? throughRelu(dy, y) : dy, kernel], { transB: 1 }, `d_${op.name}`));
+        break;
+      }
+    }
+  }
+  const dNormalised = total(graph.input);
+  if (!dNormalised) throw new Error('internal: the input received no gradient');
+  // Back through the preprocessing: × scale, channels back to RGB, NCHW → NHWC.
+  const inverse = channelPermutation(pre).map((_, rgb, perm) => perm.indexOf(rgb));
+  const scaled = g.op('Mul', [dNormalised, g.scalar(pre.scale)]);
+  const rgb = g.op('Gather', [scaled, g.ints(inverse)], { axis: 1 });
+  return g.op('Transpose', [rgb], { perm: [0, 2, 3, 1] });
+}
+
+/**
+ * dL/dx of a convolution. Stride 1: a convolution of dy with the flipped, channel-swapped
+ * kernel (prepared here, once). Strided: ConvTranspose with the forward kernel, which is
+ * exactly the adjoint; output_padding restores rows the forward stride never read.
+ */
+function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: number[], kernel: string): string {
+  const [kh, kw, cin, cout] = op.kernel.shape;
+  const [t, b, l, r] = op.pads;
+  const [sh, sw] = op.strides;
+  if (sh === 1 && sw === 1) {
+    const flipped = g.floats(`${op.name}_backward_kernel`, flippedTransposed(op.kernel.data, [kh, kw, cin, cout]), [cin, cout, kh, kw]);
+    return g.op('Conv', [dy, flipped], { kernel_shape: [kh, kw], pads: [kh - 1 - t, kw - 1 - l, kh - 1 - b, kw - 1 - r] }, `d_${op.name}`);
+  }
+  const [outH, outW] = [Math.floor((h + t + b - kh) / sh) + 1, Math.floor((w + l + r - kw) / sw) + 1];
+  const outputPadding = [h - ((outH - 1) * sh + kh - t - b), w - ((outW - 1) * sw + kw - l - r)];
+  return g.op('ConvTranspose', [dy, kernel], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads), output_padding: outputPadding }, `d_${op.name}`);
+}
+
+/** Each output's gradient goes to the input position that won the max (added up on overlaps). */
+function maxPoolBackward(g: OnnxGraphBuilder, op: MaxPoolOp, dy: string, x: string, indices: string): string {
+  const flatX = g.op('Reshape', [x, g.ints([-1])]);
+  const zeros = g.op('ConstantOfShape', [g.op('Shape', [flatX])]);
+  const scattered = g.op(
+    'ScatterElements',
+    [zeros, g.op('Reshape', [indices, g.ints([-1])]), g.op('Reshape', [dy, g.ints([-1])])],
+    { axis: 0, reduction: 'add' },
+    `d_${op.name}`,
+  );
+  return g.op('Reshape', [scattered, g.op('Shape', [x])]);
+}
+
+function poolAttributes(op: MaxPoolOp) {
+  return { kernel_shape: op.pool, strides: op.strides, pads: onnxPads(op.pads) };
+}
+
+/** [top, bottom, left, right] → ONNX's [top, left, bottom, right]. */
+function onnxPads([t, b, l, r]: [number, number, number, number]): number[] {
+  return [t, l, b, r];
+}
+
+/** TensorFlow's [kh, kw, in, out] kernel → ONNX's [out, in, kh, kw]. */
+function hwioToOihw(data: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++)
+        for (let o = 0; o < cout; o++) out[((o * cin + c) * kh + i) * kw + j] = data[((i * kw + j) * cin + c) * cout + o];
+  return out;
+}
+
+/** The backward kernel [in, out, kh, kw]: rotated 180° spatially, in and out swapped. */
+function flippedTransposed(data: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++)
+        for (let o = 0; o < cout; o++) out[((c * cout + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = data[((i * kw + j) * cin + c) * cout + o];
+  return out;
+}
