@@ -10,7 +10,7 @@ import type { PgdSettings, TargetSpec } from '../src/attacks/types';
 import { loadConfig } from '../src/config';
 import { readLabels } from '../src/model/labels';
 import { modelFolder, readManifest } from '../src/model/manifest';
-import { loadTfjsEngine } from '../src/model/tfjs-engine';
+import { loadEngine } from '../src/model/load-engine';
 
 const base: Omit<PgdSettings, 'steps' | 'stepSize'> = {
   norm: 'linf', epsilon: 2 / 255, optimizer: 'sgd', loss: 'ce', randomStart: false, restarts: 1, earlyStop: false, clamp: false, seed: 0, quantize: 'round',
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const dataDir = process.env.ADVPROBE_TEST_DATA ?? path.join(__dirname, '..', '..', 'shared', 'data');
   const manifest = readManifest(config.ADVPROBE_MODELS_DIR, 'resnet50');
   const labels = readLabels(path.join(modelFolder(config.ADVPROBE_MODELS_DIR, manifest), manifest.labelsFile), manifest.numClasses);
-  const { engine } = await loadTfjsEngine({ modelsDir: config.ADVPROBE_MODELS_DIR, manifest, backend: config.ADVPROBE_BACKEND });
+  const { engine } = await loadEngine({ modelsDir: config.ADVPROBE_MODELS_DIR, manifest, backend: config.ADVPROBE_BACKEND });
   const { data } = await sharp(path.join(dataDir, 'tutorial', 'pig.jpg')).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const pig = { x: Float32Array.from(data, (v) => v / 255), label: 341 };
   console.log(`backend ${engine.info.backend}; pig.jpg resized and centre-cropped to 224×224\n`);

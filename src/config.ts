@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { BACKENDS } from './model/engine';
 
 /**
  * Every setting of the service, read from the environment. This schema is the only list:
@@ -15,8 +16,8 @@ export const ConfigSchema = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   ADVPROBE_BACKEND: Type.Union(
-    [Type.Literal('auto'), Type.Literal('tfjs-node-gpu'), Type.Literal('tfjs-node'), Type.Literal('wasm'), Type.Literal('cpu')],
-    { default: 'auto', description: 'TensorFlow.js backend: auto = tfjs-node-gpu, else tfjs-node, else wasm; cpu (pure JS) is for tiny test models only' },
+    [Type.Literal('auto'), ...BACKENDS.map((b) => Type.Literal(b))],
+    { default: 'auto', description: 'Engine: auto = tfjs-node-gpu if it loads, else onnxruntime, else tfjs-node, else wasm; cpu (pure JS TensorFlow.js) is for tiny test models only' },
   ),
   ADVPROBE_MODELS_DIR: Type.String({
     default: path.resolve(__dirname, '..', 'models'),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Log } from '../log';
 import { AppError } from '../errors';
-import type { BackendSelection } from '../model/backend';
+import type { EngineSelection } from '../model/load-engine';
 import type { EngineInfo } from '../model/engine';
 import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -20,7 +20,7 @@ export interface RequestOptions {
 
 export type WorkerState =
   | { status: 'loading' }
-  | { status: 'ready'; info: EngineInfo; skipped: BackendSelection['skipped']; loadMs: number }
+  | { status: 'ready'; info: EngineInfo; skipped: EngineSelection['skipped']; loadMs: number }
   | { status: 'failed'; message: string };
 
 /**

@@ -1,6 +1,7 @@
 import type { AttackOutcome, AttackProgress } from '../attacks/attack';
 import type { PgdSettings, TargetSpec } from '../attacks/types';
-import type { BackendChoice, BackendSelection } from '../model/backend';
+import type { BackendChoice } from '../model/engine';
+import type { EngineSelection } from '../model/load-engine';
 import type { EngineInfo } from '../model/engine';
 
 /**
@@ -52,7 +53,7 @@ export interface TensorCountRequest {
 export type WorkerRequest = ClassifyRequest | AttackRequest | CancelRequest | CrashRequest | TensorCountRequest;
 
 export type WorkerResponse =
-  | { type: 'ready'; info: EngineInfo; skipped: BackendSelection['skipped']; loadMs: number }
+  | { type: 'ready'; info: EngineInfo; skipped: EngineSelection['skipped']; loadMs: number }
   | { type: 'load-failed'; message: string }
   | { type: 'classified'; id: number; probabilities: Float32Array; computeMs: number }
   | { type: 'progress'; id: number; progress: AttackProgress }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readManifest } from '../model/manifest';
-import { loadTfjsEngine } from '../model/tfjs-engine';
+import { loadEngine } from '../model/load-engine';
 import { createWorkerHandler } from './model-worker';
 import { transferables, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol';
 
@@ -15,7 +15,7 @@ const send = (message: WorkerResponse): void => port.postMessage(message, transf
 async function main(options: WorkerOptions): Promise<void> {
   const started = performance.now();
   const manifest = readManifest(options.modelsDir, options.modelName);
-  const { engine, selection } = await loadTfjsEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend });
+  const { engine, skipped } = await loadEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend });
   const handler = createWorkerHandler(engine);
   // One request at a time, in arrival order (the queue in the main thread sends one job at
   // a time; serialising here keeps that true whatever the sender does). Cancels, crashes and
@@ -28,7 +28,7 @@ async function main(options: WorkerOptions): Promise<void> {
     if (request.type === 'tensor-count') return void handler.handle(request, send).then(send);
     chain = chain.then(async () => send(await handler.handle(request, send)));
   });
-  send({ type: 'ready', info: engine.info, skipped: selection.skipped, loadMs: performance.now() - started });
+  send({ type: 'ready', info: engine.info, skipped, loadMs: performance.now() - started });
 }
 
 main(workerData as WorkerOptions).catch((err: unknown) => {

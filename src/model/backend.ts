@@ -1,15 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, type BackendName } from './engine';
 
-export type BackendChoice = BackendName | 'auto';
+/** The TensorFlow.js backends an engine can run on. */
+export type TfjsBackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
-/** Preference order for `auto`: native GPU, native CPU, then wasm. `cpu` (pure JS) only on request. */
-const AUTO_ORDER: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm'];
-
-/** Registers and activates one backend; throws if it cannot load on this host. */
-async function activate(name: BackendName): Promise<void> {
+/** Registers and activates one TensorFlow.js backend; throws if it cannot load on this host. */
+export async function activateTfjsBackend(name: TfjsBackendName): Promise<void> {
   switch (name) {
     case 'tfjs-node-gpu':
     case 'tfjs-node':
@@ -28,6 +25,7 @@ async function activate(name: BackendName): Promise<void> {
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
       return;
   }
+  await tf.ready();
 }
 
 function requireOptional(moduleName: string): void {
@@ -46,26 +44,4 @@ function assertNativeBinding(moduleName: string): void {
   const lib = path.join(dir, 'lib');
   const found = existsSync(lib) && readdirSync(lib).some((d) => existsSync(path.join(lib, d, 'tfjs_binding.node')));
   if (!found) throw new Error(`${moduleName} is installed without its native library (its install step could not download libtensorflow)`);
-}
-
-export interface BackendSelection {
-  backend: BackendName;
-  /** Why each better backend was passed over, for the logs. */
-  skipped: { backend: BackendName; reason: string }[];
-}
-
-export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
-  const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
-  const skipped: BackendSelection['skipped'] = [];
-  for (const backend of candidates) {
-    try {
-      await activate(backend);
-      await tf.ready();
-      return { backend, skipped };
-    } catch (err) {
-      skipped.push({ backend, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) });
-    }
-  }
-  const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
-  throw new Error(`no TensorFlow.js backend could be loaded (${reasons}); choices are auto, ${BACKENDS.join(', ')}`);
 }

@@ -4,9 +4,10 @@
  * engine (ONNX Runtime, say) can sit beside the TensorFlow.js one.
  */
 
-/** Backends an engine can run on; `auto` picks the best that loads. */
-export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+/** Backends an engine can run on, in the order `auto` tries them (`cpu`, pure JS, only on request). */
+export const BACKENDS = ['tfjs-node-gpu', 'onnxruntime', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+export type BackendChoice = BackendName | 'auto';
 
 export interface EngineInfo {
   model: string;
@@ -46,4 +47,14 @@ export interface ClassifierEngine {
   /** Tensors the engine holds now (its weights included); constant between calls. */
   tensorCount(): number;
   dispose(): void;
+}
+
+/** One forward and one gradient pass, so the first request does not pay for set-up. */
+export async function warmUp(engine: ClassifierEngine): Promise<void> {
+  const { inputHeight, inputWidth, numClasses } = engine.info;
+  const batch = { data: new Float32Array(inputHeight * inputWidth * 3).fill(0.5), count: 1 };
+  await engine.logits(batch);
+  const a = new Float32Array(numClasses);
+  a[0] = -1;
+  await engine.lossGradient(batch, { a, b: new Float32Array(numClasses) });
 }

@@ -2,8 +2,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the union package's build does.
 import '@tensorflow/tfjs';
-import { selectBackend, type BackendChoice, type BackendSelection } from './backend';
-import type { ClassifierEngine, ImageBatch, LossCoefficients, LossGradient } from './engine';
+import { activateTfjsBackend, type TfjsBackendName } from './backend';
+import { warmUp, type ClassifierEngine, type ImageBatch, type LossCoefficients, type LossGradient } from './engine';
 import { compileKerasNetwork } from './keras-network';
 import { modelFolder, type ModelManifest } from './manifest';
 import { createNormalizer } from './normalize';
@@ -12,21 +12,15 @@ import { readLayersModel } from './weights';
 export interface TfjsEngineOptions {
   modelsDir: string;
   manifest: ModelManifest;
-  backend: BackendChoice;
+  backend: TfjsBackendName;
 }
 
-export interface LoadedEngine {
-  engine: ClassifierEngine;
-  selection: BackendSelection;
-}
-
-/** Loads the model on the best available TensorFlow.js backend and warms it up. */
-export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<LoadedEngine> {
+/** Loads the model on a TensorFlow.js backend (throws if it cannot load here) and warms it up. */
+export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<ClassifierEngine> {
   const { manifest } = options;
-  const selection = await selectBackend(options.backend);
+  await activateTfjsBackend(options.backend);
   const files = readLayersModel(path.join(modelFolder(options.modelsDir, manifest), manifest.modelFile));
   const network = compileKerasNetwork(files, manifest.logitsLayer);
-  tf.dispose(Object.values(files.weights)); // the network keeps its own (folded) copies
   const normalizer = createNormalizer(manifest.preprocessing);
   const { height, width } = manifest.input;
   const numClasses = manifest.numClasses;
@@ -42,7 +36,7 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Loaded
     tf.add(tf.sum(tf.mul(a, tf.logSoftmax(logits)), 1), tf.sum(tf.mul(b, logits), 1));
 
   const engine: ClassifierEngine = {
-    info: { model: manifest.name, backend: selection.backend, inputHeight: height, inputWidth: width, numClasses },
+    info: { model: manifest.name, backend: options.backend, inputHeight: height, inputWidth: width, numClasses },
 
     async logits(batch) {
       const logits = tf.tidy(() => logitsOf(toInput(batch)));
@@ -85,15 +79,5 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Loaded
     },
   };
   await warmUp(engine);
-  return { engine, selection };
-}
-
-/** One forward and one gradient pass, so the first request does not pay for kernel setup. */
-async function warmUp(engine: ClassifierEngine): Promise<void> {
-  const { inputHeight, inputWidth, numClasses } = engine.info;
-  const batch = { data: new Float32Array(inputHeight * inputWidth * 3).fill(0.5), count: 1 };
-  await engine.logits(batch);
-  const a = new Float32Array(numClasses);
-  a[0] = -1;
-  await engine.lossGradient(batch, { a, b: new Float32Array(numClasses) });
+  return engine;
 }

@@ -5,7 +5,7 @@ import { readImagenetSamples } from '../../scripts/imagenet-samples';
 import { startApp } from '../helpers/app';
 import { testDataPath } from '../helpers/data';
 
-describe('clean accuracy on the 100 ImageNet samples (real ResNet50, wasm)', () => {
+describe('clean accuracy on the 100 ImageNet samples (real ResNet50)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await startApp();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { AttackResult } from '../../src/http/attack-schemas';
 import { expectAttackInvariants } from '../helpers/attack-checks';
-import { startApp } from '../helpers/app';
+import { CPU_BACKENDS, startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 import { waitFor } from '../helpers/wait';
 
@@ -38,10 +38,10 @@ const attack = (app: FastifyInstance, fields: Record<string, string>) => {
 };
 
 
-describe('POST /v1/attacks (real ResNet50 on wasm, seeded)', () => {
+describe.each(CPU_BACKENDS)('POST /v1/attacks (real ResNet50 on %s, seeded)', (backend) => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp({ ADVPROBE_BACKEND: backend });
   });
   afterAll(() => app?.close());
 

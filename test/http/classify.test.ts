@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { startApp } from '../helpers/app';
+import { startApp, TEST_BACKEND } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 import { hugePngHeader } from '../helpers/images';
 
 const pig = readTestFile(...PIG);
 
-describe('POST /v1/classify (real ResNet50 on wasm)', () => {
+describe('POST /v1/classify (real ResNet50)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await startApp();
@@ -20,7 +20,7 @@ describe('POST /v1/classify (real ResNet50 on wasm)', () => {
 
   it('calls the pig a hog (multipart)', async () => {
     const res = await request(app.server).post('/v1/classify').attach('image', pig, 'pig.jpg').expect(200);
-    expect(res.body).toMatchObject({ model: 'resnet50', backend: 'wasm' });
+    expect(res.body).toMatchObject({ model: 'resnet50', backend: TEST_BACKEND });
     expect(res.body.predictions).toHaveLength(5);
     expect(res.body.predictions[0]).toMatchObject({ classIndex: 341, label: 'hog' });
     expect(res.body.predictions[0].probability).toBeGreaterThan(0.9);
@@ -122,7 +122,7 @@ describe('service endpoints', () => {
     expect(refused.body.error.code).toBe('not_ready');
     expect(refused.headers['retry-after']).toBeDefined();
     await app.model.whenReady();
-    await request(app.server).get('/readyz').expect(200, { status: 'ready', model: 'resnet50', backend: 'wasm', queueLength: 0 });
+    await request(app.server).get('/readyz').expect(200, { status: 'ready', model: 'resnet50', backend: TEST_BACKEND, queueLength: 0 });
   });
 
   it('/v1/models describes the model', async () => {

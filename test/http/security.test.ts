@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { startApp } from '../helpers/app';
+import { startApp, TEST_BACKEND } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 
 const pig = readTestFile(...PIG);
@@ -61,7 +61,7 @@ describe('API keys, job ownership, rate limit and metrics', () => {
       'advprobe_batch_size_count{type="classify"}',
       'advprobe_jobs_total{type="classify",status="succeeded"}',
       'advprobe_model_tensors',
-      'advprobe_backend_info{model="resnet50",backend="wasm",status="ready"} 1',
+      `advprobe_backend_info{model="resnet50",backend="${TEST_BACKEND}",status="ready"} 1`,
       'advprobe_process_resident_memory_bytes',
     ]) {
       expect(res.text).toContain(name);

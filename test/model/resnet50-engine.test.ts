@@ -33,7 +33,7 @@ describe('ResNet50 engine on wasm', () => {
   let pig: Float32Array;
 
   beforeAll(async () => {
-    ({ engine } = await loadTfjsEngine({ modelsDir, manifest, backend: 'wasm' }));
+    engine = await loadTfjsEngine({ modelsDir, manifest, backend: 'wasm' });
     pig = await pigPixels();
   });
   afterAll(() => engine.dispose());
@@ -47,8 +47,9 @@ describe('ResNet50 engine on wasm', () => {
   it('agrees with the plain TensorFlow.js layers model (normalisation applied by hand)', async () => {
     const files = readLayersModel(path.join(modelFolder(modelsDir, manifest), manifest.modelFile));
     const json = JSON.parse(readFileSync(path.join(modelFolder(modelsDir, manifest), manifest.modelFile), 'utf8'));
-    const encoded = await tf.io.encodeWeights(files.weights);
-    tf.dispose(Object.values(files.weights));
+    const tensors = Object.fromEntries(Object.entries(files.weights).map(([name, w]) => [name, tf.tensor(w.data, w.shape)]));
+    const encoded = await tf.io.encodeWeights(tensors);
+    tf.dispose(Object.values(tensors));
     const layers = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: encoded.specs, weightData: encoded.data }));
     const expected = tf.tidy(() => {
       const x = tf.tensor4d(pig, [1, 224, 224, 3]);
