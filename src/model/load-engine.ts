@@ -35,6 +35,12 @@ export async function loadEngine(options: LoadEngineOptions): Promise<EngineSele
       skipped.push({ backend, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) });
     }
   }
-  const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
-  throw new Error(`the model could not be loaded on any backend (${reasons}); choices are auto, ${BACKENDS.join(', ')}`);
+  throw new EngineLoadError(skipped);
+}
+
+export class EngineLoadError extends Error {
+  constructor(readonly skipped: EngineSelection['skipped']) {
+    const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+    super(`the model could not be loaded on any backend (${reasons}); choices are auto, ${BACKENDS.join(', ')}`);
+  }
 }
