@@ -221,7 +221,9 @@ function emitBackward(g: OnnxGraphBuilder, graph: LayerGraph, pre: Preprocessing
 /**
  * dL/dx of a convolution. Stride 1: a convolution of dy with the flipped, channel-swapped
  * kernel (prepared here, once). Strided: ConvTranspose with the forward kernel, which is
- * exactly the adjoint; output_padding restores rows the forward stride never read.
+ * exactly the adjoint; output_padding restores rows the forward stride never read. (Dilating
+ * dy and convolving, or a 1×1 convolution at low resolution then spreading, was measured
+ * too: a ResNet50 step took 131–147 ms at batch 1 against 109–112 ms with ConvTranspose.)
  */
 function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: number[], kernel: string): string {
   const [kh, kw, cin, cout] = op.kernel.shape;
