@@ -9,10 +9,12 @@
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import { argmaxExcept, isSuccess, objectiveCoefficients } from './losses';
-import { add, batchLogits, pgdRun, type PgdHooks, type PgdRun } from './pgd';
+import { maxProbes, searchMinimalEpsilon, type SearchOutcome } from './minimal';
+import { add, batchLogits, type PgdHooks, type PgdRun } from './pgd';
 import { norms } from './projection';
 import { seededRandom } from './random';
-import { AttackInputError, type AttackSample, type PgdSettings, type TargetSpec } from './types';
+import { bestOfRestarts } from './restarts';
+import { AttackInputError, type AttackSample, type MinimalSearch, type PgdSettings, type TargetSpec } from './types';
 
 /** Most grid steps tried when rounding to 8 bits undid the attack. */
 export const MAX_REFINE_STEPS = 10;
@@ -25,6 +27,8 @@ export interface AttackProgress {
   /** Probability of the true class and of the target (null untargeted) at this step's iterate. */
   trueProbability: number;
   targetProbability: number | null;
+  /** The radius this step works in (it changes between probes of a minimal-ε search). */
+  epsilon: number;
 }
 
 export interface AttackHooks {
@@ -43,41 +47,38 @@ export interface AttackOutcome {
   quantizedPerturbation: { linf: number; l2: number };
   /** The minimised objective per step, as the tutorial prints it (−CE when untargeted). */
   losses: { step: number; loss: number }[];
+  /** With mode=minimal: the smallest ε found and the bracket around it. */
+  search: SearchOutcome | null;
 }
 
-export async function runAttack(engine: ClassifierEngine, sample: AttackSample, settings: PgdSettings, hooks: AttackHooks = {}): Promise<AttackOutcome> {
+export async function runAttack(
+  engine: ClassifierEngine,
+  sample: AttackSample,
+  settings: PgdSettings,
+  hooks: AttackHooks = {},
+  search: MinimalSearch | null = null,
+): Promise<AttackOutcome> {
   const random = seededRandom(settings.seed);
   const [cleanLogits] = await batchLogits(engine, [sample.x]);
   const clean = softmax(cleanLogits);
   const label = sample.label ?? argmaxExcept(cleanLogits, -1);
   const target = resolveTarget(sample.target, label, clean, random);
   const problem = { xs: [sample.x], labels: [label], targets: [target], cleanLogits: [cleanLogits] };
+  const totalSteps = settings.steps * settings.restarts * (search ? maxProbes(search) : 1);
+  const tracker = progressTracker(label, target, cleanLogits, totalSteps, hooks);
 
-  const totalSteps = settings.steps * settings.restarts;
-  const losses: AttackOutcome['losses'] = [];
-  let best: PgdRun | undefined;
-  for (let run = 0; run < settings.restarts; run++) {
-    const pgdHooks: PgdHooks = {
-      beforeStep: hooks.beforeStep,
-      onStep: (step, objectives, logits) => {
-        const p = softmax(logits[0] ?? cleanLogits);
-        const progress = {
-          step: run * settings.steps + step,
-          steps: totalSteps,
-          loss: -objectives[0],
-          trueProbability: p[label],
-          targetProbability: target === null ? null : p[target],
-        };
-        losses.push({ step: progress.step, loss: progress.loss });
-        hooks.onProgress?.(progress);
-      },
-    };
-    const result = await pgdRun(engine, problem, settings, settings.randomStart || run > 0, random, pgdHooks);
-    if (!best || better(result, best)) best = result;
+  let run: PgdRun;
+  let epsilon = settings.epsilon;
+  let searchOutcome: SearchOutcome | null = null;
+  if (search) {
+    const found = await searchMinimalEpsilon(engine, problem, settings, search, random, tracker.hooksAt);
+    ({ run, searchOutcome } = { run: found.run, searchOutcome: found.outcome });
+    epsilon = found.outcome.minimalEpsilon ?? search.epsilonMax;
+  } else {
+    run = await bestOfRestarts(engine, problem, settings, random, tracker.hooksAt(settings.epsilon), false);
   }
-  const run = best!;
   const xAdv = add(sample.x, run.delta[0]);
-  const quantized = await quantize(engine, sample.x, xAdv, label, target, settings, hooks);
+  const quantized = await quantize(engine, sample.x, xAdv, label, target, { ...settings, epsilon }, hooks);
   const quantizedDelta = Float32Array.from(quantized.pixels, (q, i) => q / 255 - sample.x[i]);
   return {
     label,
@@ -87,12 +88,34 @@ export async function runAttack(engine: ClassifierEngine, sample: AttackSample, 
     quantized,
     perturbation: norms(run.delta[0]),
     quantizedPerturbation: norms(quantizedDelta),
-    losses,
+    losses: tracker.losses,
+    search: searchOutcome,
   };
 }
 
-function better(a: PgdRun, b: PgdRun): boolean {
-  return a.success[0] !== b.success[0] ? a.success[0] : a.objective[0] > b.objective[0];
+/** Numbers steps across runs and probes, records the loss curve and reports progress. */
+function progressTracker(label: number, target: number | null, cleanLogits: Float32Array, totalSteps: number, hooks: AttackHooks) {
+  const losses: AttackOutcome['losses'] = [];
+  let taken = 0;
+  return {
+    losses,
+    hooksAt: (epsilon: number): PgdHooks => ({
+      beforeStep: hooks.beforeStep,
+      onStep: (_step, objectives, logits) => {
+        const p = softmax(logits[0] ?? cleanLogits);
+        const progress = {
+          step: taken++,
+          steps: totalSteps,
+          loss: -objectives[0],
+          trueProbability: p[label],
+          targetProbability: target === null ? null : p[target],
+          epsilon,
+        };
+        losses.push({ step: progress.step, loss: progress.loss });
+        hooks.onProgress?.(progress);
+      },
+    }),
+  };
 }
 
 function resolveTarget(spec: TargetSpec, label: number, clean: Float32Array, random: ReturnType<typeof seededRandom>): number | null {

@@ -40,11 +40,14 @@ export interface PgdProblem {
   cleanLogits: Float32Array[];
 }
 
+/** Where δ starts: 0, a random point of the ball, or given perturbations (projected into the ball). */
+export type StartPoint = 'zero' | 'random' | { from: Float32Array[] };
+
 export async function pgdRun(
   engine: ClassifierEngine,
   problem: PgdProblem,
   settings: PgdSettings,
-  randomStart: boolean,
+  start: StartPoint,
   random: Random,
   hooks: PgdHooks = {},
 ): Promise<PgdRun> {
@@ -52,8 +55,9 @@ export async function pgdRun(
   const { norm, epsilon, clamp } = settings;
   const size = xs[0].length;
   const numClasses = engine.info.numClasses;
-  const delta = xs.map((x) => {
-    const d = randomStart ? randomInBall(size, norm, epsilon, random) : new Float32Array(size);
+  const delta = xs.map((x, i) => {
+    const d = start === 'random' ? randomInBall(size, norm, epsilon, random) : start === 'zero' ? new Float32Array(size) : start.from[i].slice();
+    if (typeof start === 'object') projectToBall(d, norm, epsilon);
     if (clamp) clampToBox(x, d);
     return d;
   });

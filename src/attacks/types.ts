@@ -21,6 +21,12 @@ export interface PgdSettings {
   quantize: QuantizeMode;
 }
 
+/** mode=minimal: bisect ε in (0, epsilonMax] down to `tolerance` (pixel units). */
+export interface MinimalSearch {
+  epsilonMax: number;
+  tolerance: number;
+}
+
 /** What to aim at: nothing (untargeted), a class, a seeded random class, or the least likely class. */
 export type TargetSpec = { kind: 'none' } | { kind: 'class'; classIndex: number } | { kind: 'random' } | { kind: 'least-likely' };
 

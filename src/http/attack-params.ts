@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { PgdSettings, TargetSpec } from '../attacks/types';
+import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
+import { maxProbes } from '../attacks/minimal';
 import { randomSeed } from '../attacks/random';
 import { badRequest } from '../errors';
 import { TopK } from './schemas';
@@ -10,12 +11,19 @@ const Fraction = (description: string) =>
 /** The fields of POST /v1/attacks (multipart text fields, or the query with a raw image body). */
 export const AttackFields = Type.Object(
   {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('attack'), Type.Literal('minimal')], {
+        description: 'attack (default): one attack at radius epsilon; minimal: search the smallest ε in (0, epsilonMax] that succeeds (bisection with early-stopped, warm-started PGD)',
+      }),
+    ),
+    epsilonMax: Type.Optional(Fraction('mode=minimal: the largest ε searched, pixel units; default 16/255 (L∞) or 10 (L2)')),
+    tolerance: Type.Optional(Fraction('mode=minimal: the search stops when the bracket is this narrow, pixel units; default 0.25/255 (L∞) or 0.05 (L2)')),
     target: Type.Optional(Type.String({ description: 'class index 0–999, label name, `random` (seeded) or `least-likely`; absent: untargeted' })),
     label: Type.Optional(Type.String({ description: 'true class (index or label name); default: the clean top-1' })),
     norm: Type.Optional(Type.Union([Type.Literal('linf'), Type.Literal('l2')], { default: 'linf' })),
     epsilon: Type.Optional(Fraction('radius ε in pixel units of [0, 1], a number or a fraction such as 2/255; default 2/255')),
     steps: Type.Optional(Type.Integer({ minimum: 1, description: 'gradient steps; default 10' })),
-    stepSize: Type.Optional(Fraction('step size α (learning rate for sgd); default 2.5·ε/steps')),
+    stepSize: Type.Optional(Fraction('step size α (learning rate for sgd); default 2.5·ε/steps; with mode=minimal, the step at epsilonMax, scaled with each probe\'s ε')),
     optimizer: Type.Optional(Type.Union([Type.Literal('sign'), Type.Literal('sgd')], { description: 'sign: Madry PGD (normalised gradient for l2); sgd: plain gradient step (tutorial)' })),
     loss: Type.Optional(Type.Union([Type.Literal('ce'), Type.Literal('margin')], { description: 'cross-entropy (default) or logit margin' })),
     randomStart: Type.Optional(Type.Boolean({ description: 'start at a random point of the ball; default false' })),
@@ -34,7 +42,9 @@ export type AttackFields = Static<typeof AttackFields>;
 export interface AttackRequestSpec {
   label: number | null;
   target: TargetSpec;
+  /** With mode=minimal, `epsilon` is epsilonMax and `earlyStop` is on. */
   settings: PgdSettings;
+  search: MinimalSearch | null;
   topk: number;
   images: 'inline' | 'none';
 }
@@ -44,12 +54,16 @@ const MAX_L2 = Math.sqrt(224 * 224 * 3); // the diameter of the image box [0, 1]
 /** Turns validated fields into attack settings; 400 naming the field for values no schema can check. */
 export function resolveAttackRequest(fields: AttackFields, labels: readonly string[], maxSteps: number): AttackRequestSpec {
   const norm = fields.norm ?? 'linf';
-  const epsilon = fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
-  const epsilonMax = norm === 'linf' ? 1 : MAX_L2;
-  if (epsilon < 0 || epsilon > epsilonMax) throw badRequest('invalid_parameter', `epsilon: must be between 0 and ${norm === 'linf' ? 1 : epsilonMax.toFixed(1)} for ${norm} (got ${epsilon})`);
+  const search = minimalSearch(fields, norm);
+  const epsilon = search ? search.epsilonMax : fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
+  assertRadius(epsilon, norm, 'epsilon');
   const steps = fields.steps ?? 10;
   const restarts = fields.restarts ?? 1;
-  if (steps * restarts > maxSteps) throw badRequest('invalid_parameter', `steps: steps × restarts must be at most ${maxSteps} (ADVPROBE_MAX_STEPS), got ${steps * restarts}`);
+  const budget = steps * restarts * (search ? maxProbes(search) : 1);
+  if (budget > maxSteps) {
+    const what = search ? `steps × restarts × probes (${maxProbes(search)} for this epsilonMax and tolerance)` : 'steps × restarts';
+    throw badRequest('invalid_parameter', `steps: ${what} must be at most ${maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
+  }
   const stepSize = fields.stepSize === undefined ? (2.5 * epsilon) / steps : fraction(fields.stepSize, 'stepSize');
   if (!(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
   const label = fields.label === undefined ? null : classOf(fields.label, 'label', labels);
@@ -69,14 +83,37 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
       loss: fields.loss ?? 'ce',
       randomStart: fields.randomStart ?? false,
       restarts,
-      earlyStop: fields.earlyStop ?? false,
+      earlyStop: search !== null || (fields.earlyStop ?? false),
       clamp: fields.clamp ?? true,
       seed: fields.seed ?? randomSeed(),
       quantize: fields.quantize ?? 'refine',
     },
+    search,
     topk: fields.topk ?? 5,
     images: fields.images ?? 'inline',
   };
+}
+
+function assertRadius(value: number, norm: 'linf' | 'l2', field: string): void {
+  const largest = norm === 'linf' ? 1 : MAX_L2;
+  if (value < 0 || value > largest) throw badRequest('invalid_parameter', `${field}: must be between 0 and ${norm === 'linf' ? 1 : largest.toFixed(1)} for ${norm} (got ${value})`);
+}
+
+/** mode=minimal's search bracket; null for a plain attack (whose fields must not carry it). */
+function minimalSearch(fields: AttackFields, norm: 'linf' | 'l2'): MinimalSearch | null {
+  if ((fields.mode ?? 'attack') === 'attack') {
+    for (const field of ['epsilonMax', 'tolerance'] as const) {
+      if (fields[field] !== undefined) throw badRequest('invalid_parameter', `${field}: only with mode=minimal`);
+    }
+    return null;
+  }
+  if (fields.epsilon !== undefined) throw badRequest('invalid_parameter', 'epsilon: mode=minimal searches ε itself; give epsilonMax instead');
+  const epsilonMax = fields.epsilonMax === undefined ? (norm === 'linf' ? 16 / 255 : 10) : fraction(fields.epsilonMax, 'epsilonMax');
+  assertRadius(epsilonMax, norm, 'epsilonMax');
+  if (!(epsilonMax > 0)) throw badRequest('invalid_parameter', 'epsilonMax: must be greater than 0');
+  const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');
+  if (!(tolerance > 0) || tolerance >= epsilonMax) throw badRequest('invalid_parameter', `tolerance: must be greater than 0 and less than epsilonMax (got ${tolerance})`);
+  return { epsilonMax, tolerance };
 }
 
 /** "0.0078", "2/255", "1e-3" → number. */

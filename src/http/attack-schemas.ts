@@ -16,8 +16,9 @@ const Norms = Type.Object({
 });
 
 export const AttackSettingsEcho = Type.Object({
+  mode: Type.String({ description: 'attack or minimal' }),
   norm: Type.String(),
-  epsilon: Type.Number({ description: 'pixel units of [0, 1]' }),
+  epsilon: Type.Number({ description: 'pixel units of [0, 1]; with mode=minimal, epsilonMax' }),
   epsilon255: Type.Number({ description: 'ε × 255' }),
   steps: Type.Integer(),
   stepSize: Type.Number(),
@@ -64,6 +65,24 @@ export const AttackResult = Type.Object(
       quantized: Norms,
       deltaPngExact: Type.Boolean({ description: 'delta.png rebuilds the adversarial image exactly (false only for ε > 127/255)' }),
     }),
+    minimalEpsilon: Type.Optional(
+      Type.Union([Type.Number(), Type.Null()], {
+        description: 'mode=minimal: the smallest ε (pixel units) at which the attack succeeded — the returned adversarial image is that attack; null if even epsilonMax failed',
+      }),
+    ),
+    minimalEpsilon255: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'minimalEpsilon × 255' })),
+    lowerBound: Type.Optional(Type.Number({ description: 'mode=minimal: the largest ε tried that failed (0 if none did), pixel units' })),
+    lowerBound255: Type.Optional(Type.Number({ description: 'lowerBound × 255' })),
+    search: Type.Optional(
+      Type.Object(
+        {
+          epsilonMax: Type.Number(),
+          tolerance: Type.Number(),
+          probes: Type.Array(Type.Object({ epsilon: Type.Number(), success: Type.Boolean() }), { description: 'every radius tried, in order' }),
+        },
+        { description: 'mode=minimal: how the search went' },
+      ),
+    ),
     losses: Type.Array(Type.Object({ step: Type.Integer(), loss: Type.Number() }), {
       description: 'the minimised objective at each step, as the tutorial prints it (−CE untargeted; CE(target) − CE(true) targeted)',
     }),
@@ -82,6 +101,7 @@ export const JobProgressSchema = Type.Object({
   loss: Type.Number({ description: 'the minimised objective at this step' }),
   trueProbability: Type.Number({ description: 'probability of the true class at this step' }),
   targetProbability: Type.Union([Type.Number(), Type.Null()], { description: 'probability of the target at this step; null untargeted' }),
+  epsilon: Type.Number({ description: 'the radius of this step (changes between the probes of mode=minimal)' }),
 });
 
 export const JobView = Type.Object({

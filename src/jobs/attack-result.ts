@@ -32,6 +32,7 @@ export async function buildAttackResult(
     id,
     status: 'succeeded',
     attack: {
+      mode: spec.search ? 'minimal' : 'attack',
       ...settings,
       epsilon255: settings.epsilon * 255,
       targeted: outcome.target !== null,
@@ -48,6 +49,15 @@ export async function buildAttackResult(
     trueClass: report(outcome.label),
     targetClass: outcome.target === null ? null : report(outcome.target),
     perturbation: { ...with255(outcome.perturbation), quantized: with255(outcome.quantizedPerturbation), deltaPngExact: delta.exact },
+    ...(outcome.search
+      ? {
+          minimalEpsilon: outcome.search.minimalEpsilon,
+          minimalEpsilon255: outcome.search.minimalEpsilon === null ? null : outcome.search.minimalEpsilon * 255,
+          lowerBound: outcome.search.lowerBound,
+          lowerBound255: outcome.search.lowerBound * 255,
+          search: { epsilonMax: outcome.search.epsilonMax, tolerance: outcome.search.tolerance, probes: outcome.search.probes },
+        }
+      : {}),
     losses: outcome.losses,
     ...(spec.images === 'inline' ? { images: await inlineImages(image, outcome.quantized.pixels, delta.pixels) } : {}),
     timingMs: reportedTiming(timing),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Log } from '../log';
 import type { Config } from '../config';
 import type { AttackOutcome, AttackProgress } from '../attacks/attack';
-import type { PgdSettings, TargetSpec } from '../attacks/types';
+import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import { AppError, NotReadyError, badRequest } from '../errors';
 import { readLabels } from '../model/labels';
 import { modelFolder, readManifest, type ModelManifest } from '../model/manifest';
@@ -71,14 +71,15 @@ export class ModelService {
    */
   async attack(
     pixels: Uint8Array,
-    request: { label: number | null; target: TargetSpec; settings: PgdSettings },
+    request: { label: number | null; target: TargetSpec; settings: PgdSettings; search: MinimalSearch | null },
     options: { signal?: AbortSignal; onStart?: () => void; onProgress?: (progress: AttackProgress) => void } = {},
   ): Promise<{ outcome: AttackOutcome; timing: JobTiming }> {
     this.assertReady();
     const { value, timing } = await this.queue.run(
       (signal) => {
         options.onStart?.();
-        return this.worker.request({ type: 'attack', pixels, ...request }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
+        const { label, target, settings, search } = request;
+        return this.worker.request({ type: 'attack', pixels, label, target, settings, search }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
       },
       { signal: options.signal },
     );

@@ -48,7 +48,7 @@ export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
                 if (cancelled.has(request.id)) throw new AttackCancelledError();
               },
               onProgress: (progress) => emit({ type: 'progress', id: request.id, progress }),
-            });
+            }, request.search);
             return { type: 'attacked', id: request.id, outcome, computeMs: performance.now() - started };
           }
           case 'tensor-count':

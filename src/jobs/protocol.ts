@@ -1,5 +1,5 @@
 import type { AttackOutcome, AttackProgress } from '../attacks/attack';
-import type { PgdSettings, TargetSpec } from '../attacks/types';
+import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import type { BackendChoice } from '../model/engine';
 import type { EngineSelection } from '../model/load-engine';
 import type { EngineInfo } from '../model/engine';
@@ -31,6 +31,8 @@ export interface AttackRequest {
   label: number | null;
   target: TargetSpec;
   settings: PgdSettings;
+  /** mode=minimal: search the smallest ε; null: one attack at settings.epsilon. */
+  search: MinimalSearch | null;
 }
 
 /** Stops the running attack `id` before its next step. Handled at once, not queued. */

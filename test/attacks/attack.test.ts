@@ -30,7 +30,7 @@ describe('runAttack on an exact linear model', () => {
   });
 
   it('takes exactly α·sign(∇) steps: after one step δ = −α on class 0 pixels, +α on class 1 pixels', async () => {
-    const run = await pgdRun(engine(), { xs: [x], labels: [0], targets: [null], cleanLogits: [Float32Array.from([1.8, 1.5, 0.5])] }, { ...settings, steps: 1 }, false, seededRandom(1));
+    const run = await pgdRun(engine(), { xs: [x], labels: [0], targets: [null], cleanLogits: [Float32Array.from([1.8, 1.5, 0.5])] }, { ...settings, steps: 1 }, 'zero', seededRandom(1));
     // ∂CE/∂x = Σ_j (p_j − [j=0]) W_j: negative on pixels 0..2 and positive on 3..5 (pixel signs from W[2] mix in)
     expect(Array.from(run.delta[0]).map((v) => Math.round(v * 1000) / 1000)).toEqual([-0.025, -0.025, -0.025, 0.025, 0.025, 0.025]);
   });

@@ -1,6 +1,6 @@
 import { JobStore } from '../../src/jobs/job-store';
 
-const progress = { step: 0, steps: 1, loss: 0, trueProbability: 1, targetProbability: null };
+const progress = { step: 0, steps: 1, loss: 0, trueProbability: 1, targetProbability: null, epsilon: 2 / 255 };
 
 describe('JobStore', () => {
   afterEach(() => jest.useRealTimers());

@@ -20,7 +20,7 @@ describe('model worker handler', () => {
     const classified = await handler.handle({ type: 'classify', id: 1, pixels }, () => undefined);
     expect(classified).toMatchObject({ type: 'classified', id: 1 });
     const progress: WorkerResponse[] = [];
-    const attacked = await handler.handle({ type: 'attack', id: 2, pixels, label: null, target: { kind: 'none' }, settings }, (m) => progress.push(m));
+    const attacked = await handler.handle({ type: 'attack', id: 2, pixels, label: null, target: { kind: 'none' }, settings, search: null }, (m) => progress.push(m));
     expect(attacked).toMatchObject({ type: 'attacked', id: 2, outcome: { label: 0, adversarial: { success: true } } });
     expect(progress).toHaveLength(20);
     expect(progress[0]).toMatchObject({ type: 'progress', id: 2, progress: { step: 0, steps: 20 } });
@@ -31,7 +31,7 @@ describe('model worker handler', () => {
     const handler = makeHandler();
     handler.cancel(5); // nothing runs: ignored
     const seen: number[] = [];
-    const response = await handler.handle({ type: 'attack', id: 5, pixels, label: null, target: { kind: 'none' }, settings }, (m) => {
+    const response = await handler.handle({ type: 'attack', id: 5, pixels, label: null, target: { kind: 'none' }, settings, search: null }, (m) => {
       if (m.type === 'progress') {
         seen.push(m.progress.step);
         if (m.progress.step === 2) handler.cancel(5);
@@ -44,7 +44,7 @@ describe('model worker handler', () => {
   it('answers bad requests with errors, marking those the client caused with the field', async () => {
     const handler = makeHandler();
     expect(await handler.handle({ type: 'classify', id: 7, pixels: new Uint8Array(5) }, () => undefined)).toMatchObject({ type: 'error', id: 7 });
-    const sameAsLabel = await handler.handle({ type: 'attack', id: 8, pixels, label: null, target: { kind: 'class', classIndex: 0 }, settings }, () => undefined);
+    const sameAsLabel = await handler.handle({ type: 'attack', id: 8, pixels, label: null, target: { kind: 'class', classIndex: 0 }, settings, search: null }, () => undefined);
     expect(sameAsLabel).toMatchObject({ type: 'error', id: 8, field: 'target' });
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * The smallest perturbation that flips the label (untargeted) or reaches the target: a
+ * bisection over ε with early-stopped PGD, as in the "minimal adversarial perturbation"
+ * searches of Foolbox and Carlini & Wagner's binary search over the constant. Each probe
+ * at radius ε runs `settings.restarts` early-stopped PGD runs (stopping at the first
+ * success), with the step size scaled with ε; a probe starts from the last successful δ
+ * projected into its smaller ball (a warm start), so it often succeeds in a step or two.
+ *
+ * Returns the last successful run and the bracket: `minimalEpsilon`, the smallest ε at
+ * which an attack succeeded (the ‖δ‖ of that attack when it is smaller than the probe's ε),
+ * and `lowerBound`, the largest ε tried that failed (0 if none did). Their gap is at most
+ * `tolerance` when the search succeeded; if even epsilonMax fails, minimalEpsilon is null.
+ * PGD is a heuristic: "failed" means this attack found nothing, not that nothing exists.
+ */
+import type { ClassifierEngine } from '../model/engine';
+import type { PgdHooks, PgdProblem, PgdRun } from './pgd';
+import { norms } from './projection';
+import type { Random } from './random';
+import { bestOfRestarts } from './restarts';
+import type { MinimalSearch, PgdSettings } from './types';
+
+export interface SearchOutcome {
+  minimalEpsilon: number | null;
+  lowerBound: number;
+  epsilonMax: number;
+  tolerance: number;
+  probes: { epsilon: number; success: boolean }[];
+}
+
+/** Probes a search makes at most: epsilonMax, then one per halving down to the tolerance. */
+export function maxProbes({ epsilonMax, tolerance }: MinimalSearch): number {
+  return 1 + Math.max(0, Math.ceil(Math.log2(epsilonMax / tolerance)));
+}
+
+export async function searchMinimalEpsilon(
+  engine: ClassifierEngine,
+  problem: PgdProblem,
+  settings: PgdSettings,
+  search: MinimalSearch,
+  random: Random,
+  hooksAt: (epsilon: number) => PgdHooks,
+): Promise<{ run: PgdRun; outcome: SearchOutcome }> {
+  const probes: SearchOutcome['probes'] = [];
+  const probe = async (epsilon: number, from: PgdRun | undefined): Promise<PgdRun> => {
+    // The step size is given at epsilonMax and scales with the radius.
+    const at = { ...settings, epsilon, stepSize: (settings.stepSize * epsilon) / search.epsilonMax, earlyStop: true };
+    const first = from ? { from: from.delta } : settings.randomStart ? 'random' : 'zero';
+    const run = await bestOfRestarts(engine, problem, at, random, hooksAt(epsilon), true, first);
+    probes.push({ epsilon, success: run.success[0] });
+    return run;
+  };
+  const size = (run: PgdRun): number => norms(run.delta[0])[settings.norm === 'linf' ? 'linf' : 'l2'];
+
+  const atMax = await probe(search.epsilonMax, undefined);
+  const outcome = (minimalEpsilon: number | null, lowerBound: number): SearchOutcome => ({ minimalEpsilon, lowerBound, epsilonMax: search.epsilonMax, tolerance: search.tolerance, probes });
+  if (!atMax.success[0]) return { run: atMax, outcome: outcome(null, search.epsilonMax) };
+
+  let best = atMax;
+  let high = Math.min(search.epsilonMax, size(atMax));
+  let low = 0;
+  while (high - low > search.tolerance) {
+    const middle = (low + high) / 2;
+    const run = await probe(middle, best);
+    if (run.success[0]) {
+      best = run;
+      high = Math.min(middle, size(run));
+    } else {
+      low = middle;
+    }
+  }
+  return { run: best, outcome: outcome(high, low) };
+}
