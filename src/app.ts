@@ -15,10 +15,12 @@ import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
 import { healthRoutes } from './http/routes/health';
 import { jobRoutes } from './http/routes/jobs';
+import { evaluationRoutes } from './http/routes/evaluations';
 import { modelRoutes } from './http/routes/models';
 import { metricsRoutes } from './http/routes/metrics';
 import { playgroundRoutes } from './http/routes/playground';
 import { AttackJobs } from './jobs/attack-jobs';
+import { EvaluationJobs } from './jobs/evaluation-jobs';
 import { ModelService } from './jobs/model-service';
 
 export interface AppOptions {
@@ -48,16 +50,21 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   app.decorate('registeredRoutes', routes);
   const model = new ModelService(config, app.log);
   const metrics = createMetrics(model);
-  const jobs = new AttackJobs(model, { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS }, app.log, metrics);
+  const storeOptions = { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS };
+  const jobs = new AttackJobs(model, storeOptions, app.log, metrics);
+  const evaluations = new EvaluationJobs(model, storeOptions, app.log, metrics);
   // Closing: new requests get 503 at once (return503OnClosing); running jobs get a grace
   // period, then fail explicitly; then the worker stops.
-  app.addHook('preClose', () => jobs.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS));
+  app.addHook('preClose', async () => {
+    await Promise.all([jobs.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS), evaluations.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS)]);
+  });
   app.addHook('onClose', async () => {
     jobs.close();
+    evaluations.close();
     await model.close();
   });
   try {
-    await registerEverything(app, config, model, jobs, metrics);
+    await registerEverything(app, config, model, jobs, evaluations, metrics);
   } catch (err) {
     await app.close(); // stops the worker thread too
     throw err;
@@ -65,7 +72,7 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
   return app;
 }
 
-async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs, metrics: Metrics): Promise<void> {
+async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs, evaluations: EvaluationJobs, metrics: Metrics): Promise<void> {
   registerErrorHandler(app);
   registerAuth(app, config.ADVPROBE_API_KEYS, config.ADVPROBE_METRICS_PUBLIC);
   app.addHook('onResponse', async (request, reply) => {
@@ -119,6 +126,7 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
   await app.register(classifyRoutes(config, model, metrics));
   await app.register(attackRoutes(config, model, jobs));
   await app.register(jobRoutes(jobs));
+  await app.register(evaluationRoutes(config, model, evaluations));
   await app.register(docsRoutes);
   await app.register(playgroundRoutes);
   await app.register(metricsRoutes(metrics));

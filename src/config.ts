@@ -53,7 +53,9 @@ export const ConfigSchema = Type.Object({
     default: 200,
     description: 'Most jobs kept at once (each holds up to ~1 MB of images); the oldest finished go first',
   }),
-  ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest steps × restarts of one attack' }),
+  ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest steps × restarts of one attack (for mode=minimal, × its probes; for an evaluation, per ε)' }),
+  ADVPROBE_MAX_EVALUATION_IMAGES: Type.Integer({ minimum: 1, default: 100, description: 'Most images in one POST /v1/evaluations' }),
+  ADVPROBE_MAX_EVALUATION_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024, description: 'Most bytes of images in one POST /v1/evaluations (each image also obeys ADVPROBE_MAX_UPLOAD_BYTES)' }),
   ADVPROBE_API_KEYS: Type.String({
     default: '',
     description: 'Comma-separated API keys; when set, every route but health, readiness, docs and the playground needs one (Authorization: Bearer or X-API-Key)',

@@ -52,7 +52,7 @@ export function createMetrics(model: ModelService) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Records one job that ran in the model worker: its queue wait, compute time and batch size. */
-export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack', timing: JobTiming, batchSize = 1): void {
+export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack' | 'evaluation', timing: JobTiming, batchSize = 1): void {
   metrics.queueWait.observe({ type }, timing.queueMs / 1000);
   metrics.compute.observe({ type }, timing.computeMs / 1000);
   metrics.batchSize.observe({ type }, batchSize);

@@ -72,7 +72,8 @@ export async function runAttack(
   let searchOutcome: SearchOutcome | null = null;
   if (search) {
     const found = await searchMinimalEpsilon(engine, problem, settings, search, random, tracker.hooksAt);
-    ({ run, searchOutcome } = { run: found.run, searchOutcome: found.outcome });
+    run = found.run!; // without a known bracket the search always returns its last run
+    searchOutcome = found.outcome;
     epsilon = found.outcome.minimalEpsilon ?? search.epsilonMax;
   } else {
     run = await bestOfRestarts(engine, problem, settings, random, tracker.hooksAt(settings.epsilon), false);

@@ -32,6 +32,13 @@ export function maxProbes({ epsilonMax, tolerance }: MinimalSearch): number {
   return 1 + Math.max(0, Math.ceil(Math.log2(epsilonMax / tolerance)));
 }
 
+/** A bracket already known (from an ε grid, say): `high` succeeded with `from`, `low` failed. */
+export interface KnownBracket {
+  low: number;
+  high: number;
+  from: Float32Array[];
+}
+
 export async function searchMinimalEpsilon(
   engine: ClassifierEngine,
   problem: PgdProblem,
@@ -39,28 +46,34 @@ export async function searchMinimalEpsilon(
   search: MinimalSearch,
   random: Random,
   hooksAt: (epsilon: number) => PgdHooks,
-): Promise<{ run: PgdRun; outcome: SearchOutcome }> {
+  known?: KnownBracket,
+): Promise<{ run: PgdRun | undefined; outcome: SearchOutcome }> {
   const probes: SearchOutcome['probes'] = [];
-  const probe = async (epsilon: number, from: PgdRun | undefined): Promise<PgdRun> => {
+  const probe = async (epsilon: number, from: Float32Array[] | undefined): Promise<PgdRun> => {
     // The step size is given at epsilonMax and scales with the radius.
     const at = { ...settings, epsilon, stepSize: (settings.stepSize * epsilon) / search.epsilonMax, earlyStop: true };
-    const first = from ? { from: from.delta } : settings.randomStart ? 'random' : 'zero';
+    const first = from ? { from } : settings.randomStart ? 'random' : 'zero';
     const run = await bestOfRestarts(engine, problem, at, random, hooksAt(epsilon), true, first);
     probes.push({ epsilon, success: run.success[0] });
     return run;
   };
   const size = (run: PgdRun): number => norms(run.delta[0])[settings.norm === 'linf' ? 'linf' : 'l2'];
-
-  const atMax = await probe(search.epsilonMax, undefined);
   const outcome = (minimalEpsilon: number | null, lowerBound: number): SearchOutcome => ({ minimalEpsilon, lowerBound, epsilonMax: search.epsilonMax, tolerance: search.tolerance, probes });
-  if (!atMax.success[0]) return { run: atMax, outcome: outcome(null, search.epsilonMax) };
 
-  let best = atMax;
-  let high = Math.min(search.epsilonMax, size(atMax));
-  let low = 0;
+  let best: PgdRun | undefined;
+  let high: number;
+  let low: number;
+  if (known) {
+    ({ high, low } = known);
+  } else {
+    best = await probe(search.epsilonMax, undefined);
+    if (!best.success[0]) return { run: best, outcome: outcome(null, search.epsilonMax) };
+    high = Math.min(search.epsilonMax, size(best));
+    low = 0;
+  }
   while (high - low > search.tolerance) {
     const middle = (low + high) / 2;
-    const run = await probe(middle, best);
+    const run = await probe(middle, best?.delta ?? known?.from);
     if (run.success[0]) {
       best = run;
       high = Math.min(middle, size(run));

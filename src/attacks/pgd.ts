@@ -19,8 +19,11 @@ import type { PgdSettings } from './types';
 export interface PgdHooks {
   /** Runs before every gradient step: the place to yield the thread and to throw on cancel. */
   beforeStep?: () => Promise<void>;
-  /** After every step: each sample's objective and logits at the iterate the step was taken at (NaN / null once done). */
-  onStep?: (step: number, objectives: number[], logits: (Float32Array | null)[]) => void;
+  /**
+   * After every step: each sample's objective, logits and δ at the iterate the step was
+   * taken from (NaN / null once done); the δ is a copy.
+   */
+  onStep?: (step: number, objectives: number[], logits: (Float32Array | null)[], deltas: (Float32Array | null)[]) => void;
 }
 
 export interface PgdRun {
@@ -72,10 +75,12 @@ export async function pgdRun(
     const out = await engine.lossGradient(pack(active.map((i) => add(xs[i], delta[i]))), coefficients);
     const objectives = xs.map(() => NaN);
     const stepLogits: (Float32Array | null)[] = xs.map(() => null);
+    const stepDeltas: (Float32Array | null)[] = xs.map(() => null);
     active.forEach((i, j) => {
       const logits = out.logits.slice(j * numClasses, (j + 1) * numClasses);
       latest[i] = logits;
       stepLogits[i] = logits;
+      if (hooks.onStep) stepDeltas[i] = delta[i].slice();
       objectives[i] = objectiveValue(settings.loss, logits, labels[i], targets[i]);
       if (settings.earlyStop && isSuccess(logits, labels[i], targets[i])) {
         done[i] = true; // keep this δ: it is known to succeed
@@ -85,7 +90,7 @@ export async function pgdRun(
       projectToBall(delta[i], norm, epsilon);
       if (clamp) clampToBox(xs[i], delta[i]);
     });
-    hooks.onStep?.(step, objectives, stepLogits);
+    hooks.onStep?.(step, objectives, stepLogits, stepDeltas);
   }
 
   const logits = await batchLogits(engine, xs.map((x, i) => add(x, delta[i])));

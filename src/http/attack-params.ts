@@ -3,9 +3,10 @@ import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import { maxProbes } from '../attacks/minimal';
 import { randomSeed } from '../attacks/random';
 import { badRequest } from '../errors';
+import { classIndexOf } from '../model/labels';
 import { TopK } from './schemas';
 
-const Fraction = (description: string) =>
+export const Fraction = (description: string) =>
   Type.String({ pattern: '^\\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\\s*/\\s*[0-9.]+([eE][-+]?[0-9]+)?)?\\s*$', description });
 
 /** The fields of POST /v1/attacks (multipart text fields, or the query with a raw image body). */
@@ -132,16 +133,12 @@ function targetOf(text: string | undefined, labels: readonly string[]): TargetSp
   return { kind: 'class', classIndex: classOf(text, 'target', labels) };
 }
 
-/** A class index ("404") or a label name ("airliner", "Egyptian cat", any case). */
+/** A class index ("404") or a label name ("airliner", "Egyptian cat", any case); 400 naming the field. */
 function classOf(text: string, field: string, labels: readonly string[]): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) {
-    const index = Number(t);
-    if (index >= labels.length) throw badRequest('invalid_parameter', `${field}: class index ${index} is out of range 0–${labels.length - 1}`);
-    return index;
+  try {
+    return classIndexOf(text, labels, field);
+  } catch (err) {
+    const hint = `use a class index 0–${labels.length - 1} or a label from GET /v1/models/resnet50/labels`;
+    throw badRequest('invalid_parameter', `${(err as Error).message} (${hint})`);
   }
-  const wanted = t.toLowerCase().replace(/[\s-]+/g, '_');
-  const index = labels.findIndex((l) => l.toLowerCase() === wanted);
-  if (index < 0) throw badRequest('invalid_parameter', `${field}: unknown label "${text}" (use a class index 0–${labels.length - 1} or a label from GET /v1/models/resnet50/labels)`);
-  return index;
 }

@@ -26,23 +26,70 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
     if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type']} is not accepted here; ${how}`);
     return { image: request.body, params: parseParams(schema, query) };
   }
-  let image: Buffer | undefined;
+  const { files, fields } = await readMultipart(request, schema, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
+  return { image: files[0].data, params: parseParams(schema, { ...query, ...fields }) };
+}
+
+export interface NamedFile {
+  filename: string;
+  data: Buffer;
+}
+
+export interface ImagesUpload<T> {
+  images: NamedFile[];
+  params: T;
+  /** Values of the repeatable fields, in the order sent. */
+  repeated: Record<string, string[]>;
+}
+
+/**
+ * Several images: multipart only, every file in field `image` (repeated), at most
+ * `maxFiles` of them and `maxTotalBytes` in all; the fields named in `repeatable` may be
+ * sent several times (their values come back in order), the others once.
+ */
+export async function readImageUploads<S extends TObject>(
+  request: FastifyRequest,
+  schema: S,
+  limits: { maxFiles: number; maxTotalBytes: number; repeatable: string[] },
+): Promise<ImagesUpload<Static<S>>> {
+  if (!request.isMultipart()) {
+    throw new AppError(415, 'unsupported_media_type', `send multipart/form-data with the images in field '${IMAGE_FIELD}' (repeated)`);
+  }
+  const { files, fields, repeated } = await readMultipart(request, schema, limits);
+  return { images: files, params: parseParams(schema, { ...((request.query ?? {}) as Record<string, unknown>), ...fields }), repeated };
+}
+
+async function readMultipart(
+  request: FastifyRequest,
+  schema: TObject,
+  limits: { maxFiles: number; maxTotalBytes: number; repeatable: string[] },
+): Promise<{ files: NamedFile[]; fields: Record<string, unknown>; repeated: Record<string, string[]> }> {
+  const files: NamedFile[] = [];
   const fields: Record<string, unknown> = {};
+  const repeated: Record<string, string[]> = Object.fromEntries(limits.repeatable.map((f) => [f, []]));
+  let totalBytes = 0;
+  const one = limits.maxFiles === 1;
   try {
-    for await (const part of request.parts()) {
+    // The plugin's own file limit is raised to ours, so too many files get our clear error.
+    for await (const part of request.parts({ limits: { files: limits.maxFiles + 1, parts: limits.maxFiles + 40 } })) {
       if (part.type === 'file') {
         if (part.fieldname !== IMAGE_FIELD) {
           part.file.resume();
-          throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image in field '${IMAGE_FIELD}'`);
+          throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image${one ? '' : 's'} in field '${IMAGE_FIELD}'`);
         }
-        if (image) {
+        if (files.length >= limits.maxFiles) {
           part.file.resume();
-          throw badRequest('too_many_files', `send exactly one file in field '${IMAGE_FIELD}'`);
+          throw badRequest('too_many_files', one ? `send exactly one file in field '${IMAGE_FIELD}'` : `at most ${limits.maxFiles} images per request`);
         }
-        image = await part.toBuffer();
+        const data = await part.toBuffer();
+        totalBytes += data.length;
+        if (totalBytes > limits.maxTotalBytes) throw new AppError(413, 'payload_too_large', `the images add up to more than ${limits.maxTotalBytes} bytes`);
+        files.push({ filename: part.filename || `image-${files.length + 1}`, data });
+      } else if (limits.repeatable.includes(part.fieldname)) {
+        repeated[part.fieldname].push(String(part.value));
       } else {
         if (!Object.hasOwn(schema.properties, part.fieldname)) {
-          const known = [IMAGE_FIELD, ...Object.keys(schema.properties)].join(', ');
+          const known = [IMAGE_FIELD, ...limits.repeatable, ...Object.keys(schema.properties)].join(', ');
           throw badRequest('unknown_field', `unknown field '${part.fieldname}'; accepted fields: ${known}`);
         }
         if (Object.hasOwn(fields, part.fieldname)) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
@@ -52,8 +99,8 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
   } catch (err) {
     throw multipartError(err);
   }
-  if (!image) throw badRequest('missing_image', `no file in field '${IMAGE_FIELD}'`);
-  return { image, params: parseParams(schema, { ...query, ...fields }) };
+  if (files.length === 0) throw badRequest('missing_image', `no file in field '${IMAGE_FIELD}'`);
+  return { files, fields, repeated };
 }
 
 /**

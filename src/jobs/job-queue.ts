@@ -49,12 +49,14 @@ export class JobQueue {
   /**
    * Runs `task` when its turn comes. The task's signal aborts when the job times out or when
    * `options.signal` aborts (cancel): the task should then stop soon; its caller is answered at
-   * once. A job cancelled while waiting never runs.
+   * once. A job cancelled while waiting never runs. `admitted`: part of a job already
+   * accepted, so never refused for a full queue.
    */
-  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<{ value: T; timing: JobTiming }> {
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean } = {}): Promise<{ value: T; timing: JobTiming }> {
     const { timeoutMs, retryAfterSeconds } = this.options;
     try {
-      this.assertRoom();
+      // A step of a job that was accepted earlier waits its turn rather than being refused.
+      if (!options.admitted) this.assertRoom();
       options.signal?.throwIfAborted();
     } catch (err) {
       return Promise.reject(err);

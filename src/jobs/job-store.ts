@@ -6,8 +6,6 @@ import { AppError } from '../errors';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** Progress of the running job (attacks are the only kind so far). */
-export type JobProgress = AttackProgress;
 
 export interface JobError {
   code: string;
@@ -16,10 +14,10 @@ export interface JobError {
 }
 
 /**
- * One asynchronous job. `events` emits 'progress' (JobProgress) while it runs and 'end' once
+ * One asynchronous job. `events` emits 'progress' (Progress) while it runs and 'end' once
  * it reaches a final status. `data` is what its kind keeps for later (e.g. the PNG pixels).
  */
-export class Job<Result, Data = unknown> {
+export class Job<Result, Data = unknown, Progress = AttackProgress> {
   readonly id = randomUUID();
   readonly createdAt = new Date();
   readonly events = new EventEmitter();
@@ -27,7 +25,7 @@ export class Job<Result, Data = unknown> {
   status: JobStatus = 'queued';
   startedAt?: Date;
   finishedAt?: Date;
-  progress: JobProgress | null = null;
+  progress: Progress | null = null;
   result?: Result;
   error?: JobError;
   data?: Data;
@@ -46,7 +44,7 @@ export class Job<Result, Data = unknown> {
     }
   }
 
-  report(progress: JobProgress): void {
+  report(progress: Progress): void {
     this.progress = progress;
     this.events.emit('progress', progress);
   }
@@ -81,35 +79,35 @@ export class Job<Result, Data = unknown> {
  * Keeps jobs for `ttlSeconds` after they finish, and never more than `maxJobs`: when full,
  * the oldest finished job goes first; if every job is still active, new ones are refused.
  */
-export class JobStore<Result, Data = unknown> {
-  private readonly jobs = new Map<string, Job<Result, Data>>();
+export class JobStore<Result, Data = unknown, Progress = AttackProgress> {
+  private readonly jobs = new Map<string, Job<Result, Data, Progress>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: { ttlSeconds: number; maxJobs: number }) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(30_000, options.ttlSeconds * 1000)).unref();
   }
 
-  create(owner?: string): Job<Result, Data> {
+  create(owner?: string): Job<Result, Data, Progress> {
     this.sweep();
     if (this.jobs.size >= this.options.maxJobs) {
       const oldest = [...this.jobs.values()].filter((j) => j.finished).sort((a, b) => a.finishedAt!.getTime() - b.finishedAt!.getTime())[0];
       if (!oldest) throw new AppError(503, 'too_many_jobs', 'too many jobs are active; retry later', { 'retry-after': '5' });
       this.jobs.delete(oldest.id);
     }
-    const job = new Job<Result, Data>(owner);
+    const job = new Job<Result, Data, Progress>(owner);
     this.jobs.set(job.id, job);
     return job;
   }
 
   /** The job, if it exists, has not expired, and belongs to `owner` (else 404: no snooping). */
-  get(id: string, owner?: string): Job<Result, Data> {
+  get(id: string, owner?: string): Job<Result, Data, Progress> {
     const job = this.jobs.get(id);
     if (job && this.expired(job)) this.jobs.delete(id);
     if (!job || this.expired(job) || job.owner !== owner) throw new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${this.options.ttlSeconds} s)`);
     return job;
   }
 
-  values(): IterableIterator<Job<Result, Data>> {
+  values(): IterableIterator<Job<Result, Data, Progress>> {
     return this.jobs.values();
   }
 
@@ -121,7 +119,7 @@ export class JobStore<Result, Data = unknown> {
     clearInterval(this.sweeper);
   }
 
-  private expired(job: Job<Result, Data>): boolean {
+  private expired(job: Job<Result, Data, Progress>): boolean {
     return job.finishedAt !== undefined && Date.now() - job.finishedAt.getTime() >= this.options.ttlSeconds * 1000;
   }
 

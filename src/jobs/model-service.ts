@@ -6,9 +6,10 @@ import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import { AppError, NotReadyError, badRequest } from '../errors';
 import { readLabels } from '../model/labels';
 import { modelFolder, readManifest, type ModelManifest } from '../model/manifest';
+import type { ClassifierEngine, EngineInfo, ImageBatch } from '../model/engine';
 import { topK, type Prediction } from '../model/predictions';
 import { JobQueue, type JobTiming } from './job-queue';
-import { ModelWorkerClient, type WorkerState } from './model-worker-client';
+import { ModelWorkerClient, type RequestWithoutId, type WorkerState } from './model-worker-client';
 import type { WorkerResponse } from './protocol';
 
 const MODEL_NAME = 'resnet50';
@@ -88,6 +89,33 @@ export class ModelService {
     return { outcome: expectResponse(value, 'attacked').outcome, timing };
   }
 
+  /**
+   * The engine, one call per queue turn: for work that drives the model step by step from
+   * this thread (evaluations), so other requests interleave between its steps. The calls of
+   * an accepted job are not refused when the queue is full; they wait their turn.
+   */
+  remoteEngine(options: { signal: AbortSignal; onCall?: (timing: JobTiming) => void }): ClassifierEngine {
+    const info = this.info();
+    const call = async <T extends 'logits' | 'loss-gradient'>(message: Extract<RequestWithoutId, { type: T }>, type: T) => {
+      const { value, timing } = await this.queue.run(() => this.worker.request(message, { transfer: ownedBuffers(message) }), { signal: options.signal, admitted: true });
+      options.onCall?.(timing);
+      return expectResponse(value, type);
+    };
+    return {
+      info,
+      logits: async (batch) => (await call({ type: 'logits', batch: copyBatch(batch) }, 'logits')).logits,
+      lossGradient: async (batch, loss) => (await call({ type: 'loss-gradient', batch: copyBatch(batch), loss: { a: loss.a.slice(), b: loss.b.slice() } }, 'loss-gradient')).result,
+      tensorCount: () => 0,
+      dispose: () => undefined,
+    };
+  }
+
+  /** The loaded engine's description. */
+  info(): EngineInfo {
+    this.assertReady();
+    return (this.worker.state as Extract<WorkerState, { status: 'ready' }>).info;
+  }
+
   /** Throws QueueFullError now if a job submitted now would be refused. */
   assertQueueRoom(): void {
     this.assertReady();
@@ -115,6 +143,14 @@ export class ModelService {
     if (state.status === 'failed') throw new AppError(500, 'model_unavailable', `the model failed to load: ${state.message}`);
     if (state.status !== 'ready') throw new NotReadyError(RETRY_AFTER_SECONDS);
   }
+}
+
+const copyBatch = (batch: ImageBatch): ImageBatch => ({ data: batch.data.slice(), count: batch.count });
+
+/** The copies a raw engine request owns, handed to the worker without another copy. */
+function ownedBuffers(message: Extract<RequestWithoutId, { type: 'logits' | 'loss-gradient' }>): ArrayBuffer[] {
+  const arrays = message.type === 'logits' ? [message.batch.data] : [message.batch.data, message.loss.a, message.loss.b];
+  return arrays.map((a) => a.buffer as ArrayBuffer);
 }
 
 function expectResponse<T extends WorkerResponse['type']>(response: WorkerResponse, type: T): Extract<WorkerResponse, { type: T }> {

@@ -9,7 +9,7 @@ import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
 type ProgressMessage = Extract<WorkerResponse, { type: 'progress' }>;
 type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' }>;
-type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
+export type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
 
 export interface RequestOptions {
   transfer?: ArrayBuffer[];

@@ -51,6 +51,10 @@ export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
             }, request.search);
             return { type: 'attacked', id: request.id, outcome, computeMs: performance.now() - started };
           }
+          case 'logits':
+            return { type: 'logits', id: request.id, logits: await engine.logits(request.batch) };
+          case 'loss-gradient':
+            return { type: 'loss-gradient', id: request.id, result: await engine.lossGradient(request.batch, request.loss) };
           case 'tensor-count':
             return { type: 'tensor-count', id: request.id, count: engine.tensorCount() };
         }

@@ -1,8 +1,7 @@
 import type { AttackOutcome, AttackProgress } from '../attacks/attack';
 import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
-import type { BackendChoice } from '../model/engine';
+import type { BackendChoice, EngineInfo, ImageBatch, LossCoefficients, LossGradient } from '../model/engine';
 import type { EngineSelection } from '../model/load-engine';
-import type { EngineInfo } from '../model/engine';
 
 /**
  * Messages between the HTTP process and the model worker thread. Discriminated by `type`;
@@ -47,12 +46,26 @@ export interface CrashRequest {
   id: number;
 }
 
+/** One raw engine call (evaluations drive the engine step by step through the queue). */
+export interface LogitsRequest {
+  type: 'logits';
+  id: number;
+  batch: ImageBatch;
+}
+
+export interface LossGradientRequest {
+  type: 'loss-gradient';
+  id: number;
+  batch: ImageBatch;
+  loss: LossCoefficients;
+}
+
 export interface TensorCountRequest {
   type: 'tensor-count';
   id: number;
 }
 
-export type WorkerRequest = ClassifyRequest | AttackRequest | CancelRequest | CrashRequest | TensorCountRequest;
+export type WorkerRequest = ClassifyRequest | AttackRequest | LogitsRequest | LossGradientRequest | CancelRequest | CrashRequest | TensorCountRequest;
 
 export type WorkerResponse =
   | { type: 'ready'; info: EngineInfo; skipped: EngineSelection['skipped']; loadMs: number }
@@ -60,6 +73,8 @@ export type WorkerResponse =
   | { type: 'classified'; id: number; probabilities: Float32Array; computeMs: number }
   | { type: 'progress'; id: number; progress: AttackProgress }
   | { type: 'attacked'; id: number; outcome: AttackOutcome; computeMs: number }
+  | { type: 'logits'; id: number; logits: Float32Array }
+  | { type: 'loss-gradient'; id: number; result: LossGradient }
   | { type: 'cancelled'; id: number }
   | { type: 'tensor-count'; id: number; count: number }
   /** `field` is set when the request itself was invalid (a 400, not a failure). */
@@ -74,6 +89,10 @@ export function transferables(message: WorkerResponse): ArrayBuffer[] {
       const o = message.outcome;
       return [o.clean, o.adversarial.x, o.adversarial.probabilities, o.quantized.pixels, o.quantized.probabilities].map((a) => a.buffer as ArrayBuffer);
     }
+    case 'logits':
+      return [message.logits.buffer as ArrayBuffer];
+    case 'loss-gradient':
+      return [message.result.logits, message.result.loss, message.result.gradient].map((a) => a.buffer as ArrayBuffer);
     default:
       return [];
   }

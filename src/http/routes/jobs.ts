@@ -1,26 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors';
-import type { AttackJob, AttackJobs } from '../../jobs/attack-jobs';
+import type { AttackJobs } from '../../jobs/attack-jobs';
 import { encodePng, exactDelta, scaledDelta } from '../../images/encode';
-import type { JobProgress } from '../../jobs/job-store';
+import { jobView, streamJobEvents } from '../job-events';
 import { JobIdParams, JobView } from '../attack-schemas';
 import { ErrorResponse } from '../schemas';
-
-const iso = (d?: Date): string | null => (d ? d.toISOString() : null);
-
-export function jobView(job: AttackJob) {
-  return {
-    id: job.id,
-    status: job.status,
-    createdAt: job.createdAt.toISOString(),
-    startedAt: iso(job.startedAt),
-    finishedAt: iso(job.finishedAt),
-    progress: job.progress,
-    ...(job.result ? { result: job.result } : {}),
-    ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
-  };
-}
 
 const PNG_DESCRIPTIONS = {
   'original.png': 'the exact 224×224 8-bit model input',
@@ -55,28 +40,7 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
         produces: ['text/event-stream'],
         response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
       },
-      handler: async (request, reply) => {
-        const job = jobs.store.get(request.params.id, request.owner);
-        reply.hijack();
-        const raw = reply.raw;
-        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        const send = (event: string, data: unknown): boolean => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const finish = (): void => {
-          if (job.status === 'succeeded') send('result', job.result);
-          else if (job.status === 'cancelled') send('cancelled', { id: job.id, error: job.error });
-          else send('error', { id: job.id, error: job.error });
-          raw.end();
-        };
-        send('status', { id: job.id, status: job.status, progress: job.progress });
-        if (job.finished) return finish();
-        const onProgress = (progress: JobProgress): void => void send('progress', progress);
-        job.events.on('progress', onProgress);
-        job.events.once('end', finish);
-        raw.on('close', () => {
-          job.events.off('progress', onProgress);
-          job.events.off('end', finish);
-        });
-      },
+      handler: async (request, reply) => streamJobEvents(jobs.store.get(request.params.id, request.owner), reply),
     });
 
     for (const [file, description] of Object.entries(PNG_DESCRIPTIONS)) {

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Config } from '../../config';
+import { AppError } from '../../errors';
+import type { EvaluationImage } from '../../evaluation/robustness';
+import type { EvaluationJobs } from '../../jobs/evaluation-jobs';
+import type { ModelService } from '../../jobs/model-service';
+import { JobIdParams } from '../attack-schemas';
+import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../evaluation-params';
+import { EvaluationAccepted, EvaluationView } from '../evaluation-schemas';
+import { jobView, streamJobEvents } from '../job-events';
+import { toModelInput } from '../model-input';
+import { errorResponses, ErrorResponse } from '../schemas';
+import { readImageUploads } from '../upload';
+
+export function evaluationRoutes(config: Config, model: ModelService, evaluations: EvaluationJobs): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const notFound = { 404: ErrorResponse };
+
+    app.post('/v1/evaluations', {
+      schema: {
+        summary: 'Evaluate robustness on a set of labelled images (asynchronous)',
+        description:
+          'Multipart: the images in field `image` (repeated), their labels (a `labels` JSON map by file name, or a `label` field per image in order), ' +
+          '`epsilons`, and the attack fields. Answers 202 with a `Location` to follow; the result holds clean accuracy, empirical risk, ' +
+          'and per ε robust accuracy, adversarial risk and attack success rate, and a row per image (also as CSV).',
+        uploadBody: {
+          description: 'the images, their labels and the settings',
+          content: {
+            'multipart/form-data': {
+              schema: Type.Object({
+                image: Type.Array(Type.String({ format: 'binary' }), { description: `the images (repeat the field), at most ${config.ADVPROBE_MAX_EVALUATION_IMAGES}` }),
+                label: Type.Optional(Type.Array(Type.String(), { description: 'a class index or label name per image, in the order of the images (instead of `labels`)' })),
+                ...EvaluationFields.properties,
+              }),
+            },
+          },
+        },
+        response: { 202: EvaluationAccepted, ...errorResponses },
+      },
+      handler: async (request, reply) => {
+        const { images: files, params, repeated } = await readImageUploads(request, EvaluationFields, {
+          maxFiles: config.ADVPROBE_MAX_EVALUATION_IMAGES,
+          maxTotalBytes: config.ADVPROBE_MAX_EVALUATION_BYTES,
+          repeatable: ['label'],
+        });
+        const settings = resolveEvaluationSettings(params, config.ADVPROBE_MAX_STEPS);
+        const labels = imageLabels(files, params, repeated.label, model.labels);
+        const images: EvaluationImage[] = [];
+        for (const [i, file] of files.entries()) {
+          try {
+            const input = await toModelInput(file.data, config, model);
+            images.push({ name: file.filename, x: Float32Array.from(input.pixels, (v) => v / 255), label: labels[i] });
+          } catch (err) {
+            if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`);
+            throw err;
+          }
+        }
+        const job = evaluations.submit(images, settings, request.owner);
+        const location = `/v1/evaluations/${job.id}`;
+        return reply.code(202).header('location', location).send({ id: job.id, status: job.status, location });
+      },
+    });
+
+    app.get('/v1/evaluations/:id', {
+      schema: { summary: 'An evaluation: status, progress, and its result once done', params: JobIdParams, response: { 200: EvaluationView, ...notFound } },
+      handler: async (request) => jobView(evaluations.store.get(request.params.id, request.owner)),
+    });
+
+    app.get('/v1/evaluations/:id.csv', {
+      schema: {
+        summary: 'The per-image table of a finished evaluation, as CSV',
+        params: JobIdParams,
+        produces: ['text/csv'],
+        response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...notFound, 409: ErrorResponse },
+      },
+      handler: async (request, reply) => {
+        const job = evaluations.store.get(request.params.id, request.owner);
+        if (job.status !== 'succeeded' || !job.data) throw new AppError(409, 'job_not_succeeded', `evaluation ${job.id} is ${job.status}; the CSV exists once it has succeeded`);
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="evaluation-${job.id}.csv"`).send(job.data.csv);
+      },
+    });
+
+    app.get('/v1/evaluations/:id/events', {
+      schema: {
+        summary: 'Server-sent events: `status` first, `progress` as images are done, then `result`, `error` or `cancelled`',
+        params: JobIdParams,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
+      },
+      handler: async (request, reply) => streamJobEvents(evaluations.store.get(request.params.id, request.owner), reply),
+    });
+
+    app.delete('/v1/evaluations/:id', {
+      schema: { summary: 'Cancel a running evaluation (it stops within one model step)', params: JobIdParams, response: { 200: EvaluationView, ...notFound, 409: ErrorResponse } },
+      handler: async (request) => jobView(await evaluations.cancel(request.params.id, request.owner)),
+    });
+  };
+}
