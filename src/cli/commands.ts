@@ -1,0 +1,132 @@
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SingleBar } from 'cli-progress';
+import sharp from 'sharp';
+import { runAttack } from '../attacks/attack';
+import { badRequest } from '../errors';
+import { evaluationCsv } from '../evaluation/csv';
+import { parseLabelsMap } from '../evaluation/labels-map';
+import { robustnessPlotSvg } from '../evaluation/plot';
+import { evaluateRobustness, type EvaluationImage } from '../evaluation/robustness';
+import { resolveAttackRequest, AttackFields } from '../http/attack-params';
+import { EvaluationFields, resolveEvaluationSettings } from '../http/evaluation-params';
+import { TopK } from '../http/schemas';
+import { parseParams } from '../http/upload';
+import { Type } from '@sinclair/typebox';
+import { encodePng, exactDelta, scaledDelta } from '../images/encode';
+import { softmax, topK } from '../model/predictions';
+import type { ClassifierEngine } from '../model/engine';
+import { loadModel, openContext, toUnit, type CliContext } from './context';
+
+type Flags = Record<string, string | boolean | undefined>;
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Flags arrive as strings; the HTTP schemas convert and check them, so both take the same names. */
+const asFields = (flags: Flags, drop: string[] = []): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && !drop.includes(k)).map(([k, v]) => [k, String(v)]));
+
+/** Runs `work` with the model loaded, and releases it after. */
+async function withModel<T>(ctx: CliContext, work: (engine: ClassifierEngine) => Promise<T>): Promise<T> {
+  const engine = await loadModel(ctx, say);
+  try {
+    return await work(engine);
+  } finally {
+    engine.dispose();
+  }
+}
+
+export async function classifyCommand(files: string[], flags: Flags): Promise<void> {
+  const { topk } = parseParams(Type.Object({ topk: TopK }), asFields({ topk: flags.topk ?? '5' }));
+  const ctx = openContext();
+  await withModel(ctx, async (engine) => {
+    for (const file of files) {
+      const image = await ctx.decode(readFileSync(file));
+      const predictions = topK(softmax(await engine.logits({ data: toUnit(image.pixels), count: 1 })), ctx.labels, topk);
+      console.log(file);
+      for (const p of predictions) console.log(`  ${String(p.classIndex).padStart(4)}  ${p.label.padEnd(30)} ${p.probability.toFixed(4)}`);
+    }
+  });
+}
+
+export async function attackCommand(file: string, flags: Flags): Promise<void> {
+  const ctx = openContext();
+  const fields = parseParams(AttackFields, asFields(flags, ['out']));
+  const spec = resolveAttackRequest(fields, ctx.labels, ctx.config.ADVPROBE_MAX_STEPS);
+  const image = await ctx.decode(readFileSync(file));
+  await withModel(ctx, async (engine) => {
+    const bar = progressBar('step');
+    const outcome = await runAttack(engine, { x: toUnit(image.pixels), label: spec.label, target: spec.target }, spec.settings, {
+      onProgress: (p) => bar.update(p.step + 1, { total: p.steps }),
+    }, spec.search);
+    bar.stop();
+    const base = path.join(typeof flags.out === 'string' ? flags.out : path.dirname(file), path.parse(file).name);
+    const { width, height } = image;
+    const written: string[] = [];
+    for (const [suffix, pixels] of [
+      ['original', image.pixels],
+      ['adversarial', outcome.quantized.pixels],
+      ['delta', exactDelta(image.pixels, outcome.quantized.pixels).pixels],
+      ['delta-x50', scaledDelta(image.pixels, outcome.quantized.pixels, 50)],
+    ] as const) {
+      const out = `${base}.${suffix}.png`;
+      writeFileSync(out, await encodePng(pixels, width, height));
+      written.push(out);
+    }
+    const top = (p: Float32Array) => topK(p, ctx.labels, 1)[0];
+    console.log(`${file}: ${top(outcome.clean).label} (${top(outcome.clean).probability.toFixed(4)}) → ${top(outcome.adversarial.probabilities).label} (${top(outcome.adversarial.probabilities).probability.toFixed(4)})`);
+    console.log(`  adversarial: ${outcome.adversarial.success}; as 8-bit PNG: ${outcome.quantized.success}; ‖δ‖∞ = ${(outcome.perturbation.linf * 255).toFixed(3)}/255, ‖δ‖₂ = ${outcome.perturbation.l2.toFixed(4)}`);
+    if (outcome.search) {
+      const m = outcome.search.minimalEpsilon;
+      console.log(`  minimal ε: ${m === null ? `none up to ${(outcome.search.epsilonMax * 255).toFixed(3)}/255` : `${(m * 255).toFixed(3)}/255`} (largest ε that failed: ${(outcome.search.lowerBound * 255).toFixed(3)}/255)`);
+    }
+    console.log(`  wrote ${written.join(', ')}`);
+  });
+}
+
+export async function evaluateCommand(dir: string, flags: Flags): Promise<void> {
+  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', 'eval needs --labels FILE (JSON: file name → class index, label name, or {"index": n})');
+  const labelsJson = JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown;
+  const outDir = typeof flags.out === 'string' ? flags.out : '.';
+  const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
+  const ctx = openContext();
+  const fields = parseParams(EvaluationFields, { ...asFields(flags, ['labels', 'out', 'limit', 'eps']), epsilons: String(flags.eps ?? flags.epsilons ?? '') });
+  const settings = resolveEvaluationSettings(fields, ctx.config.ADVPROBE_MAX_STEPS);
+  const labelOf = parseLabelsMap(labelsJson, ctx.labels);
+  const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
+  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
+  const images: EvaluationImage[] = [];
+  for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
+  await withModel(ctx, async (engine) => {
+    say(`${images.length} images, ε = ${settings.epsilons.map((e) => `${+(e * 255).toFixed(3)}/255`).join(', ')}, ${settings.attack.steps} steps`);
+
+    const bar = progressBar('units');
+    const started = performance.now();
+    const result = await evaluateRobustness(engine, images, settings, { onProgress: (p) => bar.update(p.done, { total: p.total }) });
+    bar.stop();
+    const seconds = (performance.now() - started) / 1000;
+
+    console.log(`\nclean accuracy ${result.cleanAccuracy.toFixed(3)}, empirical risk ${result.empiricalRisk.toFixed(3)} (${result.count} images, ${seconds.toFixed(0)} s)`);
+    console.log(['ε', 'ε×255', 'robust acc.', 'adv. risk', 'success'].map((h) => h.padStart(12)).join(''));
+    for (const e of result.epsilons) {
+      console.log([e.epsilon.toFixed(5), (e.epsilon * 255).toFixed(3), e.robustAccuracy.toFixed(3), e.adversarialRisk.toFixed(3), e.successRate.toFixed(3)].map((c) => c.padStart(12)).join(''));
+    }
+    const found = result.images.map((r) => r.minimalEpsilon).filter((m): m is number => m !== null).sort((a, b) => a - b);
+    if (found.length) console.log(`minimal ε × 255: median ${(found[Math.floor(found.length / 2)] * 255).toFixed(3)} over ${found.length} images flipped`);
+
+    mkdirSync(outDir, { recursive: true });
+    const out = (ext: string) => path.join(outDir, `evaluation.${ext}`);
+    writeFileSync(out('json'), JSON.stringify({ settings, ...result }, null, 2));
+    writeFileSync(out('csv'), evaluationCsv(result, ctx.labels));
+    const svg = robustnessPlotSvg(result, `ResNet50 robustness, PGD-${settings.attack.steps} (${settings.attack.norm})`);
+    writeFileSync(out('svg'), svg);
+    await sharp(Buffer.from(svg)).png().toFile(out('png'));
+    console.log(`wrote ${['json', 'csv', 'svg', 'png'].map(out).join(', ')}`);
+  });
+}
+
+function progressBar(unit: string): SingleBar {
+  const bar = new SingleBar({ format: `{bar} {value}/{total} ${unit} | {duration_formatted} elapsed, ETA {eta_formatted}`, stream: process.stderr, hideCursor: true, noTTYOutput: false });
+  bar.start(1, 0);
+  return bar;
+}

@@ -1,0 +1,59 @@
+/**
+ * `npx advprobe`: the service's engine and attacks without a server.
+ *   advprobe classify FILE... [--topk 5]
+ *   advprobe attack FILE [--epsilon 2/255 --steps 10 --target airliner --mode minimal ... --out DIR]
+ *   advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--steps 10 --limit N --out DIR]
+ * Option names are the HTTP fields' (see openapi.yaml); settings come from the same
+ * environment variables as the service (ADVPROBE_BACKEND, ADVPROBE_RESIZE, ...).
+ */
+import { parseArgs } from 'node:util';
+import { AppError } from '../errors';
+import { AttackFields } from '../http/attack-params';
+import { EvaluationFields } from '../http/evaluation-params';
+import { attackCommand, classifyCommand, evaluateCommand } from './commands';
+
+const USAGE = `usage:
+  advprobe classify FILE... [--topk N]
+  advprobe attack FILE [--epsilon 2/255] [--steps 10] [--target LABEL|INDEX|random|least-likely] [--mode attack|minimal]
+                       [--norm linf|l2] [--loss ce|margin] [--optimizer sign|sgd] [--seed N] [--out DIR] ...
+  advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--steps 10] [--limit N] [--out DIR] ...
+Options take the names of the HTTP fields (openapi.yaml); attack writes FILE's PNGs next to it (or in --out);
+eval writes evaluation.json, .csv, .svg and .png to --out (default: the current folder).`;
+
+export async function main(argv: string[]): Promise<number> {
+  // Every option takes a value (--steps 20, --randomStart true); the schemas convert them.
+  const names = new Set([...Object.keys(AttackFields.properties), ...Object.keys(EvaluationFields.properties), 'topk', 'out', 'limit', 'eps', 'labels']);
+  const options = Object.fromEntries([...names].map((name) => [name, { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    console.error(`advprobe: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  const [command, ...rest] = positionals;
+  const flags = values as Record<string, string | boolean | undefined>;
+  if (!command || flags.help) {
+    console.log(USAGE);
+    return command || flags.help ? 0 : 2;
+  }
+  try {
+    if (command === 'classify' && rest.length > 0) await classifyCommand(rest, flags);
+    else if (command === 'attack' && rest.length === 1) await attackCommand(rest[0], flags);
+    else if (command === 'eval' && rest.length === 1) await evaluateCommand(rest[0], flags);
+    else {
+      console.error(USAGE);
+      return 2;
+    }
+    return 0;
+  } catch (err) {
+    // Bad options come back as the same 400 errors the HTTP API gives.
+    console.error(`advprobe ${command}: ${err instanceof AppError || err instanceof Error ? err.message : String(err)}`);
+    return err instanceof AppError && err.statusCode < 500 ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
