@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * A convolution (+ bias, + optional ReLU) whose gradient is taken with respect to its
  * input only. Attacks never need filter gradients, yet TensorFlow.js's fused conv2d
  * computes them on every backward pass — and on wasm its Conv2DBackpropFilter kernel does
- * not even exist. The backward pass here is one forward convolution with the flipped,
- * channel-transposed kernel (prepared once), over the incoming gradient dilated by the
- * stride: forward convolutions are the fast path on every backend.
+ * not even exist. The backward pass here is a forward convolution (the fast path on every
+ * backend) with a kernel prepared once at load; see `prepareBackward` for how strides are
+ * handled without paying for the zeros a dilated gradient would hold.
  */
 export interface ConvSpec {
   filter: tf.Tensor4D; // [kh, kw, in, out]
@@ -23,9 +23,7 @@ export interface InputOnlyConv {
 
 export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
   const { filter, bias, strides, padding, relu } = spec;
-  const [kh, kw] = filter.shape;
-  // Backward kernel: rotate 180° spatially and swap in/out channels: [kh, kw, out, in].
-  const backwardFilter = tf.tidy(() => tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
+  const backward = prepareBackward(filter, strides, padding);
 
   const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
@@ -33,7 +31,7 @@ export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
     save(relu ? [y] : []);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor4D => {
       const g = (relu ? tf.mul(dy, tf.step(saved[0])) : dy) as tf.Tensor4D;
-      return convBackpropInput(g, x.shape, backwardFilter, [kh, kw], strides, padding);
+      return backward.apply(g, x.shape);
     };
     return { value: y, gradFunc };
   });
@@ -43,7 +41,7 @@ export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
     dispose: () => {
       filter.dispose();
       bias.dispose();
-      backwardFilter.dispose();
+      backward.dispose();
     },
   };
 }
@@ -54,6 +52,96 @@ export function convPadding(inputSize: number, kernel: number, stride: number, p
   const out = Math.ceil(inputSize / stride);
   const total = Math.max((out - 1) * stride + kernel - inputSize, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** dL/dx of one convolution from dL/dy; `apply` takes dy and the forward input's shape. */
+export interface ConvBackward {
+  apply(dy: tf.Tensor4D, inputShape: number[]): tf.Tensor4D;
+  dispose(): void;
+}
+
+/**
+ * The forward convolution reads padded-input position o·s + k, so dL/dx at padded position
+ * i sums dy[o]·W[k] over o·s + k = i. Three ways to compute that with forward convolutions:
+ * - stride 1: the full correlation of dy with the flipped, channel-swapped kernel;
+ * - 1×1, strided: mix channels at the low resolution, then spread out with zeros;
+ * - k×k, strided (polyphase): position i = s·m + p only meets kernel taps k ≡ p (mod s), so
+ *   each of the s² phases is a small full correlation with every s-th tap; all phases run
+ *   as the output channels of one convolution and depthToSpace interleaves them. That costs
+ *   what the forward pass costs, where correlating a zero-dilated dy would cost s² times it
+ *   (ResNet50's 7×7 stride-2 stem: 4×).
+ */
+export function prepareBackward(filter: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid'): ConvBackward {
+  const [kh, kw, inC, outC] = filter.shape;
+  const [sh, sw] = strides;
+  // The window of padded input that dL/dx is read from, per axis: crop [padBefore, +size).
+  const crop = (grad: tf.Tensor4D, inputShape: number[]): tf.Tensor4D => {
+    const [, inH, inW] = inputShape;
+    const top = convPadding(inH, kh, sh, padding)[0];
+    const left = convPadding(inW, kw, sw, padding)[0];
+    return padOrCrop(grad, [-top, inH + top - grad.shape[1], -left, inW + left - grad.shape[2]]);
+  };
+
+  if (kh === 1 && kw === 1) {
+    const mixFilter = tf.tidy(() => tf.transpose(filter, [0, 1, 3, 2]) as tf.Tensor4D);
+    return {
+      apply: (dy, inputShape) => crop(dilate(tf.conv2d(dy, mixFilter, 1, 'valid'), strides), inputShape),
+      dispose: () => mixFilter.dispose(),
+    };
+  }
+
+  const s = sh;
+  const phases = sh === sw && sh > 1 ? s : 1;
+  // Taps per phase (the stride-1 case is one phase holding the whole kernel).
+  const [th, tw] = [Math.ceil(kh / phases), Math.ceil(kw / phases)];
+  const kernel = tf.tensor4d(polyphaseKernel(filter.dataSync() as Float32Array, [kh, kw, inC, outC], phases), [th, tw, outC, phases * phases * inC]);
+  return {
+    apply: (dy, inputShape) => {
+      if (phases === 1 && (sh > 1 || sw > 1)) {
+        // Unequal strides: correlate the zero-dilated dy (never met in ResNet-style models).
+        const full = padOrCrop(dilate(dy, strides), [kh - 1, kh - sh, kw - 1, kw - sw]);
+        return crop(tf.conv2d(full, kernel, 1, 'valid'), inputShape);
+      }
+      const [, inH, inW] = inputShape;
+      // Phase rows and columns covering every padded-input position up to the input's end.
+      const rows = Math.ceil((inH + convPadding(inH, kh, sh, padding)[0]) / phases);
+      const cols = Math.ceil((inW + convPadding(inW, kw, sw, padding)[0]) / phases);
+      const [, outH, outW] = dy.shape;
+      // A full correlation: th − 1 zeros before dy, and enough after to reach `rows` outputs.
+      const padded = padOrCrop(dy, [th - 1, rows - outH, tw - 1, cols - outW]);
+      const perPhase = tf.conv2d(padded, kernel, 1, 'valid');
+      return crop(phases === 1 ? perPhase : tf.depthToSpace(perPhase, phases, 'NHWC'), inputShape);
+    },
+    dispose: () => kernel.dispose(),
+  };
+}
+
+/**
+ * The backward kernel [th, tw, out, s²·in] from the forward one [kh, kw, in, out]: output
+ * channel (p·s + q)·in + c of tap (a, b) holds W[p + s·(th − 1 − a), q + s·(tw − 1 − b), c]
+ * (flipped, every s-th tap, zero beyond the kernel) — depthToSpace's channel order.
+ */
+function polyphaseKernel(w: Float32Array, [kh, kw, inC, outC]: number[], s: number): Float32Array {
+  const [th, tw] = [Math.ceil(kh / s), Math.ceil(kw / s)];
+  const channels = s * s * inC;
+  const out = new Float32Array(th * tw * outC * channels);
+  for (let a = 0; a < th; a++) {
+    for (let b = 0; b < tw; b++) {
+      for (let p = 0; p < s; p++) {
+        for (let q = 0; q < s; q++) {
+          const y = p + s * (th - 1 - a);
+          const x = q + s * (tw - 1 - b);
+          if (y >= kh || x >= kw) continue;
+          for (let c = 0; c < inC; c++) {
+            for (let o = 0; o < outC; o++) {
+              out[((a * tw + b) * outC + o) * channels + (p * s + q) * inC + c] = w[((y * kw + x) * inC + c) * outC + o];
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** Inserts (stride − 1) zeros after every row and column: [n, h, w, c] → [n, h·sh, w·sw, c]. */
@@ -75,36 +163,4 @@ function padOrCrop(x: tf.Tensor4D, [top, bottom, left, right]: [number, number, 
   ]);
   const pads: [number, number][] = [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]];
   return pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(cropped, pads) : cropped;
-}
-
-/**
- * dL/dx of a convolution, given dL/dy. With the forward convolution reading padded-input
- * positions o·s + k, the input gradient is the full correlation of the stride-dilated dy
- * with the flipped kernel; the padding the forward pass added is cropped off again.
- */
-export function convBackpropInput(
-  dy: tf.Tensor4D,
-  inputShape: number[],
-  backwardFilter: tf.Tensor4D,
-  [kh, kw]: [number, number],
-  strides: [number, number],
-  padding: 'same' | 'valid',
-): tf.Tensor4D {
-  const [, inH, inW] = inputShape;
-  const [padTop] = convPadding(inH, kh, strides[0], padding);
-  const [padLeft] = convPadding(inW, kw, strides[1], padding);
-  const [, outH, outW] = dy.shape;
-  if (kh === 1 && kw === 1) {
-    // 1×1: mix channels at the low resolution first, then spread out (s² fewer FLOPs).
-    const mixed = dilate(tf.conv2d(dy, backwardFilter, 1, 'valid'), strides);
-    return padOrCrop(mixed, [-padTop, inH + padTop - outH * strides[0], -padLeft, inW + padLeft - outW * strides[1]]);
-  }
-  // Dilated dy has length out·s (s − 1 trailing zeros); surround it with k − 1 zeros for a
-  // full correlation, whose output covers padded positions [0, (out − 1)·s + k).
-  const dilated = dilate(dy, strides);
-  const full = padOrCrop(dilated, [kh - 1, kh - strides[0], kw - 1, kw - strides[1]]);
-  const grad = tf.conv2d(full, backwardFilter, 1, 'valid');
-  const coveredH = (outH - 1) * strides[0] + kh;
-  const coveredW = (outW - 1) * strides[1] + kw;
-  return padOrCrop(grad, [-padTop, inH + padTop - coveredH, -padLeft, inW + padLeft - coveredW]);
 }
