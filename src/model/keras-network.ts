@@ -16,13 +16,23 @@ export interface Network {
 
 type OpFn = (inputs: tf.Tensor[]) => tf.Tensor;
 
-export function compileKerasNetwork(files: LayersModelFiles, logitsLayer: string): Network {
-  return compileTfjsNetwork(lowerKerasModel(files, logitsLayer));
+export interface CompileOptions {
+  /**
+   * `input-only` (the service): each convolution's own backward pass (input-only-conv.ts).
+   * `autodiff`: the same fused conv2d ops differentiated by TensorFlow.js itself (filter
+   * gradients included; on wasm see allowLayersGradientOnWasm) — bit-identical forward
+   * arithmetic, the reference the lean gradients are checked against.
+   */
+  gradients?: 'input-only' | 'autodiff';
 }
 
-export function compileTfjsNetwork(graph: LayerGraph): Network {
+export function compileKerasNetwork(files: LayersModelFiles, logitsLayer: string, options: CompileOptions = {}): Network {
+  return compileTfjsNetwork(lowerKerasModel(files, logitsLayer), options);
+}
+
+export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = {}): Network {
   const owned: { dispose(): void }[] = [];
-  const steps = graph.ops.map((op) => ({ name: op.name, inputs: op.kind === 'add' ? op.inputs : [op.input], run: compileOp(op, owned) }));
+  const steps = graph.ops.map((op) => ({ name: op.name, inputs: op.kind === 'add' ? op.inputs : [op.input], run: compileOp(op, owned, options.gradients ?? 'input-only') }));
   const remainingUses = new Map<string, number>();
   for (const step of steps) for (const name of step.inputs) remainingUses.set(name, (remainingUses.get(name) ?? 0) + 1);
 
@@ -53,13 +63,18 @@ export function compileTfjsNetwork(graph: LayerGraph): Network {
   };
 }
 
-function compileOp(op: GraphOp, owned: { dispose(): void }[]): OpFn {
+function compileOp(op: GraphOp, owned: { dispose(): void }[], gradients: NonNullable<CompileOptions['gradients']>): OpFn {
   const keep = <T extends tf.Tensor>(t: T): T => {
     owned.push(t);
     return t;
   };
   switch (op.kind) {
     case 'conv': {
+      if (gradients === 'autodiff') {
+        const filter = keep(tf.tensor4d(op.kernel.data, op.kernel.shape as [number, number, number, number]));
+        const bias = keep(tf.tensor1d(op.bias));
+        return ([x]) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter, bias, strides: op.strides, pad: op.padding, activation: op.relu ? 'relu' : 'linear' });
+      }
       const conv = createInputOnlyConv({
         filter: tf.tensor4d(op.kernel.data, op.kernel.shape as [number, number, number, number]),
         bias: tf.tensor1d(op.bias),

@@ -1,13 +1,15 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config';
 import type { ClassifierEngine, LossCoefficients } from '../../src/model/engine';
+import path from 'node:path';
+import { compileKerasNetwork } from '../../src/model/keras-network';
 import { modelFolder, readManifest } from '../../src/model/manifest';
+import { createNormalizer } from '../../src/model/normalize';
+import { readLayersModel } from '../../src/model/weights';
 import { softmax } from '../../src/model/predictions';
 import { loadTfjsEngine } from '../../src/model/tfjs-engine';
-import { readLayersModel } from '../../src/model/weights';
+import { allowLayersGradientOnWasm, loadReferenceLayersModel } from '../../src/model/reference-layers-model';
 import { PIG, testDataPath } from '../helpers/data';
 
 const HOG = 341;
@@ -28,6 +30,12 @@ function targetedLoss(): LossCoefficients {
   return { a, b: new Float32Array(1000) };
 }
 
+/** max |actual − expected| over max |expected| (reduce, not spread: 150 528 values). */
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return actual.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0) / scale;
+}
+
 describe('ResNet50 engine on wasm', () => {
   let engine: ClassifierEngine;
   let pig: Float32Array;
@@ -45,21 +53,47 @@ describe('ResNet50 engine on wasm', () => {
   });
 
   it('agrees with the plain TensorFlow.js layers model (normalisation applied by hand)', async () => {
-    const files = readLayersModel(path.join(modelFolder(modelsDir, manifest), manifest.modelFile));
-    const json = JSON.parse(readFileSync(path.join(modelFolder(modelsDir, manifest), manifest.modelFile), 'utf8'));
-    const tensors = Object.fromEntries(Object.entries(files.weights).map(([name, w]) => [name, tf.tensor(w.data, w.shape)]));
-    const encoded = await tf.io.encodeWeights(tensors);
-    tf.dispose(Object.values(tensors));
-    const layers = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: encoded.specs, weightData: encoded.data }));
-    const expected = tf.tidy(() => {
-      const x = tf.tensor4d(pig, [1, 224, 224, 3]);
-      const caffe = tf.sub(tf.mul(tf.reverse(x, 3), 255), tf.tensor1d(manifest.preprocessing.mean));
-      return (layers.predict(caffe) as tf.Tensor).dataSync() as Float32Array;
-    });
-    layers.dispose();
+    const reference = await loadReferenceLayersModel(modelsDir, manifest);
+    const expected = tf.tidy(() => reference.probabilities(tf.tensor4d(pig, [1, 224, 224, 3])).dataSync() as Float32Array);
+    reference.dispose();
     const ours = softmax(await engine.logits({ data: pig, count: 1 }));
     const maxDiff = Math.max(...ours.map((v, i) => Math.abs(v - expected[i])));
     expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('computes the input gradient tf.grad computes through the same graph, within 1e-4', async () => {
+    // The reference: the same lowered graph and fused ops (bit-identical forward pass),
+    // differentiated by TensorFlow.js itself, so only the backward pass differs.
+    allowLayersGradientOnWasm();
+    const files = readLayersModel(path.join(modelFolder(modelsDir, manifest), manifest.modelFile));
+    const plain = compileKerasNetwork(files, manifest.logitsLayer, { gradients: 'autodiff' });
+    const normalizer = createNormalizer(manifest.preprocessing);
+    const { a } = targetedLoss();
+    const expected = tf.tidy(() => {
+      const objective = (x: tf.Tensor) => tf.sum(tf.mul(tf.tensor2d(a, [1, 1000]), tf.logSoftmax(plain.apply(normalizer.apply(x as tf.Tensor4D)))));
+      return tf.grad(objective)(tf.tensor4d(pig, [1, 224, 224, 3])).dataSync() as Float32Array;
+    });
+    plain.dispose();
+    normalizer.dispose();
+    const { gradient } = await engine.lossGradient({ data: pig, count: 1 }, targetedLoss());
+    expect(maxRelativeError(gradient, expected)).toBeLessThan(1e-4);
+  });
+
+  it('agrees with tf.grad through the plain layers model up to ReLU and max-pool near-ties', async () => {
+    // Folding batch-norm changes the forward pass's rounding, which flips a few activations that
+    // sit at a ReLU or max-pool tie: element-wise differences stay local, the direction agrees.
+    allowLayersGradientOnWasm();
+    const reference = await loadReferenceLayersModel(modelsDir, manifest);
+    const expected = tf.tidy(() => reference.inputGradient(tf.tensor4d(pig, [1, 224, 224, 3]), tf.tensor2d(targetedLoss().a, [1, 1000])).dataSync() as Float32Array);
+    reference.dispose();
+    const { gradient } = await engine.lossGradient({ data: pig, count: 1 }, targetedLoss());
+    let [dot, gg, ee] = [0, 0, 0];
+    gradient.forEach((g, i) => {
+      dot += g * expected[i];
+      gg += g * g;
+      ee += expected[i] * expected[i];
+    });
+    expect(dot / Math.sqrt(gg * ee)).toBeGreaterThan(0.99999);
   });
 
   it('computes the input gradient that finite differences measure', async () => {
