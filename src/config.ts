@@ -42,6 +42,24 @@ export const ConfigSchema = Type.Object({
     default: 32,
     description: 'Jobs waiting for the model worker before new ones get 503 + Retry-After',
   }),
+  ADVPROBE_MAX_BATCH: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 8,
+    description: 'Most images per model call: concurrent jobs (up to this many per worker, classify and attacks counted apart) have their model calls merged into one batch',
+  }),
+  ADVPROBE_MAX_QUEUE_DELAY_MS: Type.Number({
+    minimum: 0,
+    maximum: 1000,
+    default: 5,
+    description: 'How long a model call may wait for other jobs\' calls to join its batch (it runs at once when every running job has a call waiting)',
+  }),
+  ADVPROBE_WORKERS: Type.Integer({
+    minimum: 0,
+    maximum: 64,
+    default: 0,
+    description: 'Model worker threads; 0 = auto: one per core on wasm (single-threaded), one on ONNX Runtime and tfjs-node (they use every core) — always one on a GPU',
+  }),
   ADVPROBE_JOB_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     default: 300_000,

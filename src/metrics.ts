@@ -12,13 +12,19 @@ export function createMetrics(model: ModelService) {
   collectDefaultMetrics({ register: registry, prefix: 'advprobe_' });
   const registers = [registry];
   const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
-  return {
+  const metrics = {
     registry,
     httpRequests: new Counter({ name: 'advprobe_http_requests_total', help: 'HTTP requests by method, route and status code', labelNames: ['method', 'route', 'status_code'], registers }),
     httpDuration: new Histogram({ name: 'advprobe_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route', 'status_code'], buckets: seconds, registers }),
     queueWait: new Histogram({ name: 'advprobe_queue_wait_seconds', help: 'Time a job waited for the model worker, by job type', labelNames: ['type'], buckets: seconds, registers }),
     compute: new Histogram({ name: 'advprobe_compute_seconds', help: 'Time a job ran in the model worker, by job type', labelNames: ['type'], buckets: seconds, registers }),
-    batchSize: new Histogram({ name: 'advprobe_batch_size', help: 'Images per model batch, by job type', labelNames: ['type'], buckets: [1, 2, 4, 8, 16, 32], registers }),
+    batchSize: new Histogram({
+      name: 'advprobe_batch_size',
+      help: 'Images per model call, by kind (forward or gradient): concurrent jobs merged by the dynamic batcher',
+      labelNames: ['kind'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
     jobs: new Counter({ name: 'advprobe_jobs_total', help: 'Finished jobs by type and final status', labelNames: ['type', 'status'], registers }),
     attackOutcomes: new Counter({
       name: 'advprobe_attack_outcomes_total',
@@ -47,13 +53,14 @@ export function createMetrics(model: ModelService) {
       },
     }),
   };
+  model.onBatch((kind, images) => metrics.batchSize.observe({ kind: kind === 'logits' ? 'forward' : 'gradient' }, images));
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Records one job that ran in the model worker: its queue wait, compute time and batch size. */
-export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack' | 'evaluation', timing: JobTiming, batchSize = 1): void {
+/** Records one job that ran in the model worker: its queue wait and compute time. */
+export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack' | 'evaluation', timing: JobTiming): void {
   metrics.queueWait.observe({ type }, timing.queueMs / 1000);
   metrics.compute.observe({ type }, timing.computeMs / 1000);
-  metrics.batchSize.observe({ type }, batchSize);
 }

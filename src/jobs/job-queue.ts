@@ -12,33 +12,39 @@ export function reportedTiming(timing: JobTiming): { queue: number; compute: num
   return { queue: round(timing.queueMs), compute: round(timing.computeMs), total: round(timing.totalMs) };
 }
 
+/**
+ * Short jobs (classify) and long ones (attacks, evaluation steps) take slots of their own,
+ * so long jobs holding every slot never keep a classification waiting.
+ */
+export type Lane = 'interactive' | 'batch';
+
 export interface JobQueueOptions {
   maxQueued: number;
   timeoutMs: number;
   retryAfterSeconds: number;
+  /** Jobs of a lane that may run at once (what the model workers batch together); default 1. */
+  slots?: (lane: Lane) => number;
 }
 
 /** A job waiting in the queue: `start` runs it and settles when the task does. */
-type Waiting = { start: () => Promise<void>; cancel: (reason: Error) => void };
+type Waiting = { lane: Lane; start: () => Promise<void>; cancel: (reason: Error) => void };
 
 /**
- * A bounded FIFO in front of the single model worker: one job runs at a time, at most
- * `maxQueued` wait; past that callers get QueueFullError (503 + Retry-After) at once
- * rather than an ever-growing wait. A caller whose job has not finished after `timeoutMs`
- * (queue wait included) gets a 503; a job that times out while waiting never runs.
+ * A bounded queue in front of the model workers: up to `slots(lane)` jobs of each lane run
+ * at once (the workers merge their engine calls into batches), the rest wait in arrival
+ * order, at most `maxQueued` of them; past that callers get QueueFullError (503 +
+ * Retry-After) at once rather than an ever-growing wait. A caller whose job has not finished
+ * after `timeoutMs` (queue wait included) gets a 503; a job that times out while waiting
+ * never runs.
  */
 export class JobQueue {
   private readonly waiting: Waiting[] = [];
-  private running = false;
+  private readonly running: Record<Lane, number> = { interactive: 0, batch: 0 };
 
   constructor(private readonly options: JobQueueOptions) {}
 
   get length(): number {
     return this.waiting.length;
-  }
-
-  get busy(): boolean {
-    return this.running;
   }
 
   /** Throws QueueFullError if a job submitted now would be refused. */
@@ -52,7 +58,7 @@ export class JobQueue {
    * once. A job cancelled while waiting never runs. `admitted`: part of a job already
    * accepted, so never refused for a full queue.
    */
-  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean } = {}): Promise<{ value: T; timing: JobTiming }> {
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean; lane?: Lane } = {}): Promise<{ value: T; timing: JobTiming }> {
     const { timeoutMs, retryAfterSeconds } = this.options;
     try {
       // A step of a job that was accepted earlier waits its turn rather than being refused.
@@ -78,6 +84,7 @@ export class JobQueue {
       const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));
       options.signal?.addEventListener('abort', onCancel, { once: true });
       const job: Waiting = {
+        lane: options.lane ?? 'batch',
         start: async () => {
           const started = performance.now();
           try {
@@ -97,7 +104,7 @@ export class JobQueue {
         },
       };
       this.waiting.push(job);
-      void this.pump();
+      this.pump();
     });
   }
 
@@ -106,13 +113,22 @@ export class JobQueue {
     for (const job of this.waiting.splice(0)) job.cancel(reason);
   }
 
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = this.waiting.shift(); job; job = this.waiting.shift()) await job.start();
-    } finally {
-      this.running = false;
+  /** Starts every waiting job whose lane has a free slot, oldest first. */
+  private pump(): void {
+    const slots = this.options.slots ?? (() => 1);
+    for (const job of [...this.waiting]) {
+      if (this.running[job.lane] >= slots(job.lane)) continue;
+      this.waiting.splice(this.waiting.indexOf(job), 1);
+      this.running[job.lane]++;
+      void job.start().finally(() => {
+        this.running[job.lane]--;
+        this.pump();
+      });
     }
+  }
+
+  /** Slots may grow (workers coming up): start what now fits. */
+  refill(): void {
+    this.pump();
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Log } from '../log';
 import type { Config } from '../config';
@@ -6,11 +7,12 @@ import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import { AppError, NotReadyError, badRequest } from '../errors';
 import { readLabels } from '../model/labels';
 import { modelFolder, readManifest, type ModelManifest } from '../model/manifest';
-import type { ClassifierEngine, EngineInfo, ImageBatch } from '../model/engine';
+import type { BackendName, ClassifierEngine, EngineInfo, ImageBatch } from '../model/engine';
 import { topK, type Prediction } from '../model/predictions';
+import type { CallKind } from './dynamic-batcher';
 import { JobQueue, type JobTiming } from './job-queue';
 import { ModelWorkerClient, type RequestWithoutId, type WorkerState } from './model-worker-client';
-import type { WorkerResponse } from './protocol';
+import type { WorkerOptions, WorkerResponse } from './protocol';
 
 const MODEL_NAME = 'resnet50';
 const RETRY_AFTER_SECONDS = 5;
@@ -21,27 +23,57 @@ export interface ClassifyResult {
 }
 
 /**
+ * How many model workers a backend gets: one per core for single-threaded engines (wasm,
+ * cpu), one otherwise — a GPU is shared best by one batching worker, and ONNX Runtime and
+ * tfjs-node already use every core. ADVPROBE_WORKERS overrides it, except on a GPU.
+ */
+export function workerCount(configured: number, backend: BackendName, cores = availableParallelism()): number {
+  if (backend === 'tfjs-node-gpu') return 1;
+  if (configured > 0) return configured;
+  return backend === 'wasm' || backend === 'cpu' ? cores : 1;
+}
+
+/**
  * Everything the HTTP routes need from the model: its description, its state, and
- * classification through the bounded queue to the single model worker thread.
+ * classification and attacks through the bounded queue to a pool of model worker threads.
+ * Up to ADVPROBE_MAX_BATCH jobs of each lane run at once per worker; the worker merges
+ * their engine calls into batches.
  */
 export class ModelService {
   readonly manifest: ModelManifest;
   readonly labels: string[];
-  private readonly worker: ModelWorkerClient;
+  private readonly workers: ModelWorkerClient[] = [];
   private readonly queue: JobQueue;
+  private readonly batchListeners: ((kind: CallKind, images: number) => void)[] = [];
 
-  constructor(config: Config, log: Log) {
+  constructor(
+    private readonly config: Config,
+    private readonly log: Log,
+  ) {
     this.manifest = readManifest(config.ADVPROBE_MODELS_DIR, MODEL_NAME);
     this.labels = readLabels(path.join(modelFolder(config.ADVPROBE_MODELS_DIR, this.manifest), this.manifest.labelsFile), this.manifest.numClasses);
-    this.worker = new ModelWorkerClient(
-      { modelsDir: config.ADVPROBE_MODELS_DIR, modelName: MODEL_NAME, backend: config.ADVPROBE_BACKEND, testHooks: config.ADVPROBE_TEST_HOOKS },
-      log,
-    );
-    this.queue = new JobQueue({ maxQueued: config.ADVPROBE_QUEUE_SIZE, timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, retryAfterSeconds: RETRY_AFTER_SECONDS });
+    this.queue = new JobQueue({
+      maxQueued: config.ADVPROBE_QUEUE_SIZE,
+      timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      slots: () => this.readyWorkers().length * config.ADVPROBE_MAX_BATCH,
+    });
+    this.spawnWorker(config.ADVPROBE_BACKEND);
   }
 
+  /** The pool's state: ready once any worker is; otherwise the first worker's. */
   get state(): WorkerState {
-    return this.worker.state;
+    return this.readyWorkers()[0]?.state ?? this.workers[0].state;
+  }
+
+  /** Workers in the pool (ready or not). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Calls `listener` for each engine call a worker runs: its kind and the images it merged. */
+  onBatch(listener: (kind: CallKind, images: number) => void): void {
+    this.batchListeners.push(listener);
   }
 
   /** Resolves once the model is loaded and warmed up; rejects if it fails to load or takes too long. */
@@ -60,7 +92,9 @@ export class ModelService {
 
   async classify(pixels: Uint8Array, k: number): Promise<ClassifyResult> {
     this.assertReady();
-    const { value, timing } = await this.queue.run(() => this.worker.request({ type: 'classify', pixels }, { transfer: [pixels.buffer as ArrayBuffer] }));
+    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'classify', pixels }, { transfer: [pixels.buffer as ArrayBuffer] }), {
+      lane: 'interactive',
+    });
     const response = expectResponse(value, 'classified');
     return { predictions: topK(response.probabilities, this.labels, k), timingMs: timing };
   }
@@ -80,7 +114,7 @@ export class ModelService {
       (signal) => {
         options.onStart?.();
         const { label, target, settings, search } = request;
-        return this.worker.request({ type: 'attack', pixels, label, target, settings, search }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
+        return this.leastBusyWorker().request({ type: 'attack', pixels, label, target, settings, search }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
       },
       { signal: options.signal },
     );
@@ -97,7 +131,7 @@ export class ModelService {
   remoteEngine(options: { signal: AbortSignal; onCall?: (timing: JobTiming) => void }): ClassifierEngine {
     const info = this.info();
     const call = async <T extends 'logits' | 'loss-gradient'>(message: Extract<RequestWithoutId, { type: T }>, type: T) => {
-      const { value, timing } = await this.queue.run(() => this.worker.request(message, { transfer: ownedBuffers(message) }), { signal: options.signal, admitted: true });
+      const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request(message, { transfer: ownedBuffers(message) }), { signal: options.signal, admitted: true });
       options.onCall?.(timing);
       return expectResponse(value, type);
     };
@@ -113,7 +147,7 @@ export class ModelService {
   /** The loaded engine's description. */
   info(): EngineInfo {
     this.assertReady();
-    return (this.worker.state as Extract<WorkerState, { status: 'ready' }>).info;
+    return (this.state as Extract<WorkerState, { status: 'ready' }>).info;
   }
 
   /** Throws QueueFullError now if a job submitted now would be refused. */
@@ -122,24 +156,63 @@ export class ModelService {
     this.queue.assertRoom();
   }
 
-  /** Tensors the worker's engine holds (for leak checks); bypasses the queue on purpose. */
+  /** Tensors the workers' engines hold together (for leak checks); bypasses the queue on purpose. */
   async tensorCount(): Promise<number> {
     this.assertReady();
-    return expectResponse(await this.worker.request({ type: 'tensor-count' }), 'tensor-count').count;
+    const counts = await Promise.all(this.readyWorkers().map(async (w) => expectResponse(await w.request({ type: 'tensor-count' }), 'tensor-count').count));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Test-only: the worker thread exits mid-job (only with ADVPROBE_TEST_HOOKS). */
+  /** Test-only: every worker thread exits mid-job (only with ADVPROBE_TEST_HOOKS). */
   crashWorkerForTest(): void {
-    this.worker.crashForTest();
+    for (const worker of this.workers) worker.crashForTest();
   }
 
   async close(): Promise<void> {
     this.queue.cancelWaiting(new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) }));
-    await this.worker.close();
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  private spawnWorker(backend: WorkerOptions['backend']): void {
+    const { config } = this;
+    const configured = config.ADVPROBE_WORKERS;
+    const first = this.workers.length === 0;
+    const worker = new ModelWorkerClient(
+      {
+        modelsDir: config.ADVPROBE_MODELS_DIR,
+        modelName: MODEL_NAME,
+        backend,
+        // Workers share the cores: with N of them, a multi-threaded engine takes cores / N each.
+        threads: configured > 0 ? Math.max(1, Math.floor(availableParallelism() / configured)) : undefined,
+        batching: { maxBatch: config.ADVPROBE_MAX_BATCH, maxDelayMs: config.ADVPROBE_MAX_QUEUE_DELAY_MS },
+        testHooks: config.ADVPROBE_TEST_HOOKS,
+      },
+      this.log,
+      {
+        onBatch: ({ kind, images }) => this.batchListeners.forEach((listener) => listener(kind, images)),
+        onReady: (info) => {
+          // The first worker chose the backend; the rest of the pool runs on the same one.
+          if (first) for (let n = workerCount(configured, info.backend); this.workers.length < n; ) this.spawnWorker(info.backend);
+          this.queue.refill();
+        },
+      },
+    );
+    this.workers.push(worker);
+  }
+
+  private readyWorkers(): ModelWorkerClient[] {
+    return this.workers.filter((w) => w.state.status === 'ready');
+  }
+
+  /** The ready worker with the fewest requests in flight (the queue only starts a job when one is ready). */
+  private leastBusyWorker(): ModelWorkerClient {
+    const ready = this.readyWorkers();
+    if (ready.length === 0) throw new NotReadyError(RETRY_AFTER_SECONDS);
+    return ready.reduce((best, w) => (w.inFlight < best.inFlight ? w : best));
   }
 
   private assertReady(): void {
-    const state = this.worker.state;
+    const state = this.state;
     if (state.status === 'failed') throw new AppError(500, 'model_unavailable', `the model failed to load: ${state.message}`);
     if (state.status !== 'ready') throw new NotReadyError(RETRY_AFTER_SECONDS);
   }

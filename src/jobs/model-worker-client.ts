@@ -8,7 +8,8 @@ import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
 type ProgressMessage = Extract<WorkerResponse, { type: 'progress' }>;
-type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' }>;
+type BatchMessage = Extract<WorkerResponse, { type: 'batch' }>;
+type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' | 'close' }>;
 export type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
 
 export interface RequestOptions {
@@ -30,6 +31,8 @@ export type WorkerState =
  */
 export class ModelWorkerClient {
   private worker!: Worker;
+  /** Settles when the current thread has exited (already, for one that has). */
+  private exited!: Promise<void>;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closing = false;
@@ -38,8 +41,19 @@ export class ModelWorkerClient {
   constructor(
     private readonly options: WorkerOptions,
     private readonly log: Log,
+    private readonly hooks: {
+      /** Each engine call the worker ran (kind and images merged). */
+      onBatch?: (message: BatchMessage) => void;
+      /** The worker loaded its model (again, after a restart). */
+      onReady?: (info: EngineInfo) => void;
+    } = {},
   ) {
     this.spawn();
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
   }
 
   request(message: RequestWithoutId, { transfer = [], onProgress, signal }: RequestOptions = {}): Promise<WorkerResponse> {
@@ -58,9 +72,15 @@ export class ModelWorkerClient {
     this.worker.postMessage({ type: 'crash', id: 0 } satisfies WorkerRequest);
   }
 
-  async close(): Promise<void> {
+  /** Asks the thread to exit after its engine call in flight; terminates it only if it does not within `graceMs`. */
+  async close(graceMs = 30_000): Promise<void> {
     this.closing = true;
-    await this.worker.terminate();
+    const { worker, exited } = this;
+    worker.postMessage({ type: 'close', id: 0 } satisfies WorkerRequest);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+    clearTimeout(timer);
   }
 
   private spawn(): void {
@@ -70,6 +90,7 @@ export class ModelWorkerClient {
     this.state = { status: 'loading' };
     const worker = new Worker(entry, { workerData: this.options, execArgv });
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: WorkerResponse) => this.onMessage(message));
     let lastError = '';
     worker.on('error', (err) => {
@@ -94,6 +115,7 @@ export class ModelWorkerClient {
       case 'ready':
         this.state = { status: 'ready', info: message.info, skipped: message.skipped, loadMs: message.loadMs };
         this.log.info({ backend: message.info.backend, skipped: message.skipped, loadMs: Math.round(message.loadMs) }, 'model ready');
+        this.hooks.onReady?.(message.info);
         return;
       case 'load-failed':
         this.state = { status: 'failed', message: message.message };
@@ -102,6 +124,9 @@ export class ModelWorkerClient {
         return;
       case 'progress':
         this.pending.get(message.id)?.onProgress?.(message);
+        return;
+      case 'batch':
+        this.hooks.onBatch?.(message);
         return;
       default: {
         const pending = this.pending.get(message.id);

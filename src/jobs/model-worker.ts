@@ -3,23 +3,28 @@ import { runAttack } from '../attacks/attack';
 import { AttackCancelledError, AttackInputError } from '../attacks/types';
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
+import { DynamicBatcher, type BatcherOptions } from './dynamic-batcher';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 
 export interface WorkerHandler {
   /** Runs one request to its final response; progress goes to `emit` on the way. */
-  handle(request: Exclude<WorkerRequest, { type: 'cancel' | 'crash' }>, emit: (message: WorkerResponse) => void): Promise<WorkerResponse>;
+  handle(request: Exclude<WorkerRequest, { type: 'cancel' | 'crash' | 'close' }>, emit: (message: WorkerResponse) => void): Promise<WorkerResponse>;
   /** Marks attack `id` cancelled; it stops before its next step. */
   cancel(id: number): void;
+  /** Runs no further engine call; resolves when the one in flight has ended (before the thread exits). */
+  stop(): Promise<void>;
 }
 
 /**
  * What the model worker does with each request, independent of the thread it runs in, so
  * tests drive it in-process (the thread entry, worker-thread.ts, only wires messages).
+ * Requests run concurrently; their engine calls meet in the dynamic batcher.
  */
-export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
+export function createWorkerHandler(engine: ClassifierEngine, batching: BatcherOptions = { maxBatch: 1, maxDelayMs: 0 }): WorkerHandler {
   const { inputHeight, inputWidth } = engine.info;
+  const batcher = new DynamicBatcher(engine, batching);
   const cancelled = new Set<number>();
-  let running: number | undefined;
+  const running = new Set<number>();
   const toUnit = (pixels: Uint8Array): Float32Array => {
     if (pixels.length !== inputHeight * inputWidth * 3) {
       throw new Error(`expected ${inputHeight}×${inputWidth}×3 pixels, got ${pixels.length} values`);
@@ -29,19 +34,21 @@ export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
 
   return {
     cancel: (id) => {
-      if (id === running) cancelled.add(id);
+      if (running.has(id)) cancelled.add(id);
     },
+    stop: () => batcher.pause(),
     async handle(request, emit) {
       const started = performance.now();
-      running = request.id;
+      running.add(request.id);
+      const model = batcher.session(); // this request's view of the engine
       try {
         switch (request.type) {
           case 'classify': {
-            const logits = await engine.logits({ data: toUnit(request.pixels), count: 1 });
+            const logits = await model.logits({ data: toUnit(request.pixels), count: 1 });
             return { type: 'classified', id: request.id, probabilities: softmax(logits), computeMs: performance.now() - started };
           }
           case 'attack': {
-            const outcome = await runAttack(engine, { x: toUnit(request.pixels), label: request.label, target: request.target }, request.settings, {
+            const outcome = await runAttack(model, { x: toUnit(request.pixels), label: request.label, target: request.target }, request.settings, {
               // Yield to the event loop between steps so a cancel message can arrive.
               beforeStep: async () => {
                 await yieldToEvents();
@@ -52,9 +59,9 @@ export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
             return { type: 'attacked', id: request.id, outcome, computeMs: performance.now() - started };
           }
           case 'logits':
-            return { type: 'logits', id: request.id, logits: await engine.logits(request.batch) };
+            return { type: 'logits', id: request.id, logits: await model.logits(request.batch) };
           case 'loss-gradient':
-            return { type: 'loss-gradient', id: request.id, result: await engine.lossGradient(request.batch, request.loss) };
+            return { type: 'loss-gradient', id: request.id, result: await model.lossGradient(request.batch, request.loss) };
           case 'tensor-count':
             return { type: 'tensor-count', id: request.id, count: engine.tensorCount() };
         }
@@ -63,7 +70,8 @@ export function createWorkerHandler(engine: ClassifierEngine): WorkerHandler {
         const message = err instanceof Error ? err.message : String(err);
         return { type: 'error', id: request.id, message, ...(err instanceof AttackInputError ? { field: err.field } : {}) };
       } finally {
-        running = undefined;
+        model.close();
+        running.delete(request.id);
         cancelled.delete(request.id);
       }
     },

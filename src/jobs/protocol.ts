@@ -2,6 +2,7 @@ import type { AttackOutcome, AttackProgress } from '../attacks/attack';
 import type { MinimalSearch, PgdSettings, TargetSpec } from '../attacks/types';
 import type { BackendChoice, EngineInfo, ImageBatch, LossCoefficients, LossGradient } from '../model/engine';
 import type { EngineSelection } from '../model/load-engine';
+import type { CallKind } from './dynamic-batcher';
 
 /**
  * Messages between the HTTP process and the model worker thread. Discriminated by `type`;
@@ -11,6 +12,9 @@ export interface WorkerOptions {
   modelsDir: string;
   modelName: string;
   backend: BackendChoice;
+  /** Threads of a CPU engine (ONNX Runtime); undefined: every core. */
+  threads?: number;
+  batching: { maxBatch: number; maxDelayMs: number };
   /** Test-only: obey `crash` requests. */
   testHooks: boolean;
 }
@@ -46,6 +50,12 @@ export interface CrashRequest {
   id: number;
 }
 
+/** Shutdown: the thread exits once the engine call in flight has ended; nothing more is answered. */
+export interface CloseRequest {
+  type: 'close';
+  id: number;
+}
+
 /** One raw engine call (evaluations drive the engine step by step through the queue). */
 export interface LogitsRequest {
   type: 'logits';
@@ -65,7 +75,7 @@ export interface TensorCountRequest {
   id: number;
 }
 
-export type WorkerRequest = ClassifyRequest | AttackRequest | LogitsRequest | LossGradientRequest | CancelRequest | CrashRequest | TensorCountRequest;
+export type WorkerRequest = ClassifyRequest | AttackRequest | LogitsRequest | LossGradientRequest | CancelRequest | CrashRequest | CloseRequest | TensorCountRequest;
 
 export type WorkerResponse =
   | { type: 'ready'; info: EngineInfo; skipped: EngineSelection['skipped']; loadMs: number }
@@ -76,6 +86,8 @@ export type WorkerResponse =
   | { type: 'logits'; id: number; logits: Float32Array }
   | { type: 'loss-gradient'; id: number; result: LossGradient }
   | { type: 'cancelled'; id: number }
+  /** One engine call ran, merging this many images (for the batch-size metric). */
+  | { type: 'batch'; kind: CallKind; images: number }
   | { type: 'tensor-count'; id: number; count: number }
   /** `field` is set when the request itself was invalid (a 400, not a failure). */
   | { type: 'error'; id: number; message: string; field?: string };

@@ -15,18 +15,19 @@ const send = (message: WorkerResponse): void => port.postMessage(message, transf
 async function main(options: WorkerOptions): Promise<void> {
   const started = performance.now();
   const manifest = readManifest(options.modelsDir, options.modelName);
-  const { engine, skipped } = await loadEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend });
-  const handler = createWorkerHandler(engine);
-  // One request at a time, in arrival order (the queue in the main thread sends one job at
-  // a time; serialising here keeps that true whatever the sender does). Cancels, crashes and
-  // tensor counts jump the line.
-  let chain = Promise.resolve();
+  const { engine, skipped } = await loadEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend, threads: options.threads });
+  const handler = createWorkerHandler(engine, {
+    ...options.batching,
+    onBatch: (kind, images) => send({ type: 'batch', kind, images }),
+  });
+  // Requests run concurrently (the main thread's queue bounds how many); their engine calls
+  // are merged into batches, one engine call at a time.
   port!.on('message', (request: WorkerRequest) => {
     if (request.type === 'cancel') return handler.cancel(request.id);
-    if (request.type === 'crash') return options.testHooks && process.exit(70); // ends this thread only
-    // A cheap read that must not wait behind a long attack (metrics scrapes ask for it).
-    if (request.type === 'tensor-count') return void handler.handle(request, send).then(send);
-    chain = chain.then(async () => send(await handler.handle(request, send)));
+    // Both end this thread only, and only between engine calls (see DynamicBatcher.pause).
+    if (request.type === 'crash') return void (options.testHooks && handler.stop().then(() => process.exit(70)));
+    if (request.type === 'close') return void handler.stop().then(() => process.exit(0));
+    void handler.handle(request, send).then(send);
   });
   send({ type: 'ready', info: engine.info, skipped, loadMs: performance.now() - started });
 }

@@ -169,7 +169,8 @@ describe.each(CPU_BACKENDS)('POST /v1/attacks (real ResNet50 on %s, seeded)', (b
 
 describe('attack limits', () => {
   it('answers 503 + Retry-After when the queue is full, and fails a job past its time limit', async () => {
-    const app = await startApp({ ADVPROBE_QUEUE_SIZE: 1, ADVPROBE_JOB_TIMEOUT_MS: 4000 });
+    // One job at a time (no batching), so one runs, one waits and the next is refused.
+    const app = await startApp({ ADVPROBE_QUEUE_SIZE: 1, ADVPROBE_JOB_TIMEOUT_MS: 4000, ADVPROBE_MAX_BATCH: 1 });
     try {
       const async = (steps: string) => attack(app, { steps, images: 'none' }).set('Prefer', 'respond-async');
       const running = (await async('100').expect(202)).body.id as string;

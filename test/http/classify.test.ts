@@ -90,7 +90,8 @@ describe('POST /v1/classify (real ResNet50)', () => {
   });
 
   it('keeps /healthz fast while the worker is busy, and answers 503 + Retry-After when the queue is full', async () => {
-    const tiny = await startApp({ ADVPROBE_QUEUE_SIZE: 1 });
+    // One job at a time (no batching), so one runs, one waits and the rest are refused.
+    const tiny = await startApp({ ADVPROBE_QUEUE_SIZE: 1, ADVPROBE_MAX_BATCH: 1 });
     try {
       const inflight = Array.from({ length: 5 }, () => request(tiny.server).post('/v1/classify').attach('image', pig, 'pig.jpg').then((r) => r));
       await new Promise((r) => setTimeout(r, 150));

@@ -58,7 +58,7 @@ describe('API keys, job ownership, rate limit and metrics', () => {
       'advprobe_queue_length 0',
       'advprobe_queue_wait_seconds_count{type="classify"}',
       'advprobe_compute_seconds_count{type="classify"}',
-      'advprobe_batch_size_count{type="classify"}',
+      'advprobe_batch_size_count{kind="forward"}',
       'advprobe_jobs_total{type="classify",status="succeeded"}',
       'advprobe_model_tensors',
       `advprobe_backend_info{model="resnet50",backend="${TEST_BACKEND}",status="ready"} 1`,

@@ -75,4 +75,32 @@ describe('JobQueue', () => {
     gate.resolve();
     await running;
   });
+
+  it('runs up to slots(lane) jobs at once per lane, in order, and a full batch lane never holds back interactive jobs', async () => {
+    const queue = new JobQueue({ maxQueued: 10, timeoutMs: 5000, retryAfterSeconds: 1, slots: (lane) => (lane === 'batch' ? 2 : 1) });
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred<void>>>();
+    const job = (name: string, lane: 'batch' | 'interactive') => {
+      gates.set(name, deferred<void>());
+      return queue.run(async () => {
+        started.push(name);
+        await gates.get(name)!.promise;
+        return name;
+      }, { lane });
+    };
+    const runs = [job('a1', 'batch'), job('a2', 'batch'), job('a3', 'batch'), job('c1', 'interactive'), job('c2', 'interactive')];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a1', 'a2', 'c1']); // two batch slots, one interactive slot
+    expect(queue.length).toBe(2);
+    gates.get('c1')!.resolve();
+    await runs[3];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a1', 'a2', 'c1', 'c2']); // a3 still waits for a batch slot
+    gates.get('a2')!.resolve();
+    await runs[1];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a1', 'a2', 'c1', 'c2', 'a3']);
+    for (const gate of gates.values()) gate.resolve();
+    expect((await Promise.all(runs)).map((r) => r.value)).toEqual(['a1', 'a2', 'a3', 'c1', 'c2']);
+  });
 });

@@ -12,7 +12,9 @@ const pig = readTestFile(...PIG);
 describe('the model worker dies mid-job', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await startApp({ ADVPROBE_TEST_HOOKS: true });
+    // One job at a time, so the second job really waits in the queue (jobs batched together
+    // in a worker that dies fail with it, each with worker_crashed).
+    app = await startApp({ ADVPROBE_TEST_HOOKS: true, ADVPROBE_MAX_BATCH: 1 });
   });
   afterAll(() => app?.close());
 
