@@ -6,6 +6,7 @@
  * returned, classifies that again, and — with quantize=refine — takes a few L∞ steps on
  * the 8-bit grid when rounding undid the attack.
  */
+import { toBytes, toUnit } from '../images/unit-pixels';
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import { argmaxExcept, isSuccess, objectiveCoefficients } from './losses';
@@ -80,7 +81,7 @@ export async function runAttack(
   }
   const xAdv = add(sample.x, run.delta[0]);
   const quantized = await quantize(engine, sample.x, xAdv, label, target, { ...settings, epsilon }, hooks);
-  const quantizedDelta = Float32Array.from(quantized.pixels, (q, i) => q / 255 - sample.x[i]);
+  const quantizedDelta = toUnit(quantized.pixels).map((q, i) => q - sample.x[i]);
   return {
     label,
     target,
@@ -148,12 +149,12 @@ async function quantize(
   settings: PgdSettings,
   hooks: AttackHooks,
 ): Promise<AttackOutcome['quantized']> {
-  const pixels = Uint8Array.from(xAdv, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  const pixels = toBytes(xAdv);
   let [logits] = await batchLogits(engine, [toUnit(pixels)]);
   let refineSteps = 0;
   const levels = Math.floor(settings.epsilon * 255 + 1e-6); // the largest grid step inside the L∞ ball
   if (settings.quantize === 'refine' && settings.norm === 'linf' && levels >= 1) {
-    const original = Uint8Array.from(x, (v) => Math.round(v * 255));
+    const original = toBytes(x);
     while (!isSuccess(logits, label, target) && refineSteps < MAX_REFINE_STEPS) {
       await hooks.beforeStep?.();
       const coefficients = objectiveCoefficients(settings.loss, [label], [target], [logits], engine.info.numClasses);
@@ -179,4 +180,3 @@ function range(values: Float32Array): [number, number] {
   return [min, max];
 }
 
-const toUnit = (pixels: Uint8Array): Float32Array => Float32Array.from(pixels, (v) => v / 255);

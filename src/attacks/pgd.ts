@@ -115,6 +115,9 @@ export function pack(images: Float32Array[]): { data: Float32Array; count: numbe
   return { data, count: images.length };
 }
 
+/** x + δ, as a new array (a plain loop: this runs every step). */
 export function add(x: Float32Array, delta: Float32Array): Float32Array {
-  return Float32Array.from(x, (v, i) => v + delta[i]);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] + delta[i];
+  return out;
 }

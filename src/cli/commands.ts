@@ -16,7 +16,8 @@ import { Type } from '@sinclair/typebox';
 import { encodePng, exactDelta, scaledDelta } from '../images/encode';
 import { softmax, topK } from '../model/predictions';
 import type { ClassifierEngine } from '../model/engine';
-import { loadModel, openContext, toUnit, type CliContext } from './context';
+import { toUnit } from '../images/unit-pixels';
+import { loadModel, openContext, type CliContext } from './context';
 
 type Flags = Record<string, string | boolean | undefined>;
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;

@@ -32,4 +32,3 @@ export async function loadModel(ctx: CliContext, log: (line: string) => void): P
   return engine;
 }
 
-export const toUnit = (pixels: Uint8Array): Float32Array => Float32Array.from(pixels, (v) => v / 255);

@@ -15,15 +15,18 @@ export function encodePng(pixels: Uint8Array, width: number, height: number): Pr
  */
 export function exactDelta(original: Uint8Array, adversarial: Uint8Array): { pixels: Uint8Array; exact: boolean } {
   let exact = true;
-  const pixels = Uint8Array.from(original, (o, i) => {
-    const v = 128 + adversarial[i] - o;
+  const pixels = new Uint8Array(original.length);
+  for (let i = 0; i < original.length; i++) {
+    const v = 128 + adversarial[i] - original[i];
     if (v < 0 || v > 255) exact = false;
-    return Math.min(255, Math.max(0, v));
-  });
+    pixels[i] = Math.min(255, Math.max(0, v));
+  }
   return { pixels, exact };
 }
 
 /** The tutorial's picture of the perturbation: scale·δ + 0.5 (δ in [0, 1] units), clipped. */
 export function scaledDelta(original: Uint8Array, adversarial: Uint8Array, scale: number): Uint8Array {
-  return Uint8Array.from(original, (o, i) => Math.round(Math.min(1, Math.max(0, (scale * (adversarial[i] - o)) / 255 + 0.5)) * 255));
+  const pixels = new Uint8Array(original.length);
+  for (let i = 0; i < original.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, (scale * (adversarial[i] - original[i])) / 255 + 0.5)) * 255);
+  return pixels;
 }

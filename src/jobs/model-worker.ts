@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { runAttack } from '../attacks/attack';
 import { AttackCancelledError, AttackInputError } from '../attacks/types';
+import { toUnit } from '../images/unit-pixels';
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import { DynamicBatcher, type BatcherOptions } from './dynamic-batcher';
@@ -25,11 +26,11 @@ export function createWorkerHandler(engine: ClassifierEngine, batching: BatcherO
   const batcher = new DynamicBatcher(engine, batching);
   const cancelled = new Set<number>();
   const running = new Set<number>();
-  const toUnit = (pixels: Uint8Array): Float32Array => {
+  const modelInput = (pixels: Uint8Array): Float32Array => {
     if (pixels.length !== inputHeight * inputWidth * 3) {
       throw new Error(`expected ${inputHeight}×${inputWidth}×3 pixels, got ${pixels.length} values`);
     }
-    return Float32Array.from(pixels, (v) => v / 255);
+    return toUnit(pixels);
   };
 
   return {
@@ -44,11 +45,11 @@ export function createWorkerHandler(engine: ClassifierEngine, batching: BatcherO
       try {
         switch (request.type) {
           case 'classify': {
-            const logits = await model.logits({ data: toUnit(request.pixels), count: 1 });
+            const logits = await model.logits({ data: modelInput(request.pixels), count: 1 });
             return { type: 'classified', id: request.id, probabilities: softmax(logits), computeMs: performance.now() - started };
           }
           case 'attack': {
-            const outcome = await runAttack(model, { x: toUnit(request.pixels), label: request.label, target: request.target }, request.settings, {
+            const outcome = await runAttack(model, { x: modelInput(request.pixels), label: request.label, target: request.target }, request.settings, {
               // Yield to the event loop between steps so a cancel message can arrive.
               beforeStep: async () => {
                 await yieldToEvents();

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import type { EvaluationImage } from '../../evaluation/robustness';
+import { toUnit } from '../../images/unit-pixels';
 import type { EvaluationJobs } from '../../jobs/evaluation-jobs';
 import type { ModelService } from '../../jobs/model-service';
 import { JobIdParams } from '../attack-schemas';
@@ -50,7 +51,7 @@ export function evaluationRoutes(config: Config, model: ModelService, evaluation
         for (const [i, file] of files.entries()) {
           try {
             const input = await toModelInput(file.data, config, model);
-            images.push({ name: file.filename, x: Float32Array.from(input.pixels, (v) => v / 255), label: labels[i] });
+            images.push({ name: file.filename, x: toUnit(input.pixels), label: labels[i] });
           } catch (err) {
             if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`);
             throw err;
