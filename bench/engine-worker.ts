@@ -1,26 +1,47 @@
 /**
  * One advprobe engine in its own thread for `npm run bench` (TensorFlow.js backends are
  * process-global, so each engine gets a thread of its own). Loads the engine named in
- * workerData, then answers {what, batch} with the milliseconds one call took.
+ * workerData — or, for `wasm-layers`, TensorFlow.js's own layers model with plain autodiff,
+ * the reference the compiled network must not be slower than — then answers {what, batch}
+ * with the milliseconds one call took (NaN: not measured).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BackendName } from '../src/model/engine';
+import * as tf from '@tensorflow/tfjs';
+import { activateTfjsBackend } from '../src/model/backend';
+import type { ClassifierEngine } from '../src/model/engine';
 import { EngineLoadError, loadEngine } from '../src/model/load-engine';
 import { readManifest } from '../src/model/manifest';
+import { allowLayersGradientOnWasm, loadReferenceLayersModel } from '../src/model/reference-layers-model';
+import { LAYERS_REFERENCE, type BenchContender, type BenchReply, type BenchRequest } from './engine-protocol';
 
-export interface BenchRequest {
-  what: 'forward' | 'step';
-  batch: number;
-}
-export type BenchReply = { ready: true; loadMs: number } | { failed: string } | { ms: number };
 
-const { modelsDir, backend } = workerData as { modelsDir: string; backend: BackendName };
+const { modelsDir, backend } = workerData as { modelsDir: string; backend: BenchContender };
 const port = parentPort!;
+const manifest = readManifest(modelsDir, 'resnet50');
+
+/** The layers model as an engine: forward and a naive step (at batch 1 only: seconds per image). */
+async function layersReference(): Promise<ClassifierEngine> {
+  await activateTfjsBackend('wasm');
+  allowLayersGradientOnWasm();
+  const model = await loadReferenceLayersModel(modelsDir, manifest);
+  const input = (data: Float32Array, count: number) => tf.tensor4d(data, [count, 224, 224, 3]);
+  const info = { model: 'resnet50', backend: 'wasm' as const, inputHeight: 224, inputWidth: 224, numClasses: 1000 };
+  return {
+    info,
+    logits: async ({ data, count }) => tf.tidy(() => model.probabilities(input(data, count)).dataSync() as Float32Array),
+    lossGradient: async ({ data, count }, { a }) => {
+      if (count > 1) return { logits: new Float32Array(), loss: new Float32Array(), gradient: new Float32Array(), skipped: true };
+      const gradient = tf.tidy(() => model.inputGradient(input(data, count), tf.tensor2d(a, [count, 1000])).dataSync() as Float32Array);
+      return { logits: new Float32Array(), loss: new Float32Array(), gradient };
+    },
+    tensorCount: () => tf.memory().numTensors,
+    dispose: () => model.dispose(),
+  };
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const manifest = readManifest(modelsDir, 'resnet50');
-  const { engine } = await loadEngine({ modelsDir, manifest, backend });
+  const engine = backend === LAYERS_REFERENCE ? await layersReference() : (await loadEngine({ modelsDir, manifest, backend })).engine;
   const { inputHeight: h, inputWidth: w, numClasses: k } = engine.info;
   port.postMessage({ ready: true, loadMs: performance.now() - started } satisfies BenchReply);
   port.on('message', async ({ what, batch }: BenchRequest) => {
@@ -29,7 +50,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < batch; i++) a[i * k] = -1; // cross-entropy of class 0, as the PyTorch side
     const started = performance.now();
     if (what === 'forward') await engine.logits({ data, count: batch });
-    else await engine.lossGradient({ data, count: batch }, { a, b: new Float32Array(batch * k) });
+    else if ('skipped' in (await engine.lossGradient({ data, count: batch }, { a, b: new Float32Array(batch * k) }))) return port.postMessage({ ms: NaN } satisfies BenchReply);
     port.postMessage({ ms: performance.now() - started } satisfies BenchReply);
   });
 }

@@ -14,8 +14,8 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
-import { BACKENDS, type BackendName } from '../src/model/engine';
-import type { BenchReply, BenchRequest } from './engine-worker';
+import { BACKENDS } from '../src/model/engine';
+import { LAYERS_REFERENCE, type BenchContender, type BenchReply, type BenchRequest } from './engine-protocol';
 
 type Measure = (request: BenchRequest) => Promise<number>;
 interface Contender {
@@ -45,7 +45,7 @@ async function startPytorch(threads: number): Promise<Contender | string> {
   };
 }
 
-async function startEngine(modelsDir: string, backend: BackendName): Promise<Contender | string> {
+async function startEngine(modelsDir: string, backend: BenchContender): Promise<Contender | string> {
   const worker = new Worker(path.join(__dirname, 'engine-worker.ts'), { workerData: { modelsDir, backend }, execArgv: ['--require', require.resolve('tsx/cjs')] });
   const reply = (): Promise<BenchReply> =>
     new Promise((resolve, reject) => {
@@ -79,9 +79,11 @@ async function main(): Promise<void> {
   const threads = Number(process.env.BENCH_THREADS ?? 2);
   const { ADVPROBE_MODELS_DIR: modelsDir } = loadConfig();
   const contenders: Contender[] = [];
-  const started = [startPytorch(threads), ...BACKENDS.filter((b) => b !== 'cpu').map((b) => startEngine(modelsDir, b))];
+  // Every backend that loads here, and TensorFlow.js's own layers model on wasm (the reference).
+  const engines: BenchContender[] = [...BACKENDS.filter((b) => b !== 'cpu'), LAYERS_REFERENCE];
+  const started = [startPytorch(threads), ...engines.map((b) => startEngine(modelsDir, b))];
   for (const [i, c] of (await Promise.all(started)).entries()) {
-    const name = i === 0 ? 'pytorch' : BACKENDS[i - 1];
+    const name = i === 0 ? 'pytorch' : engines[i - 1];
     if (typeof c === 'string') console.log(`${name}: skipped (${c})`);
     else contenders.push(c);
   }
@@ -111,11 +113,19 @@ async function main(): Promise<void> {
       (['forward', 'step'] as const).map((what) => {
         const ms = median(samples.get(c.name)!.get(key(what, batch))!);
         const ref = reference ? median(reference.get(key(what, batch))!) : undefined;
+        if (Number.isNaN(ms)) return '—';
         const perImage = batch > 1 ? ` (${(ms / batch).toFixed(0)})` : '';
         return `${ms.toFixed(0)}${perImage}${ref ? ` ${(ms / ref).toFixed(2)}×` : ''}`;
       }),
     );
     console.log([c.name, ...cells].map((s) => s.padEnd(22)).join(''));
+  }
+
+  // The cost of a gradient step in forward passes, per engine and batch (the wasm bar: ≤ 2.5×).
+  console.log('\nstep / forward at the same batch');
+  for (const c of contenders) {
+    const ratios = BATCHES.map((batch) => median(samples.get(c.name)!.get(key('step', batch))!) / median(samples.get(c.name)!.get(key('forward', batch))!));
+    console.log(`${c.name.padEnd(22)}${ratios.map((r, i) => `b${BATCHES[i]} ${Number.isNaN(r) ? '—' : `${r.toFixed(2)}×`}`).join('   ')}`);
   }
 
   const pytorch = contenders.find((c) => c.name === 'pytorch');

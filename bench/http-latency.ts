@@ -1,48 +1,59 @@
 /**
- * Latency over loopback, batch 1, the real server and the pig, sequential requests after
- * warm-up: POST /v1/classify and a 10-step attack (POST /v1/attacks with the defaults).
- * Prints median and p90 client-side and the server's own compute time.
- * Usage: npm run bench:http [-- CLASSIFY_N ATTACK_N]
+ * `npm run bench:http`: the real server over loopback under autocannon, bounded: POST
+ * /v1/classify for DURATION seconds at 1 and at 8 connections, then a fixed number of
+ * 10-step attacks (POST /v1/attacks, defaults but no early stop) at 1 and at 4 connections.
+ * Prints requests/s, latency p50/p99, and from the server's own metrics the mean queue wait
+ * against compute time per job and the mean images per model call (dynamic batching).
+ * Usage: npm run bench:http [-- DURATION_S ATTACKS]
  */
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { buildApp } from '../src/app';
-import { loadConfig } from '../src/config';
+import autocannon from 'autocannon';
+import { meanBetween, PIG_PATH, readHistogram, startServer } from './support';
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+type Load = { name: string; type: 'classify' | 'attack'; connections: number; options: Partial<autocannon.Options> & { url: string } };
 
 async function main(): Promise<void> {
-  const [classifyN, attackN] = [Number(process.argv[2] ?? 30), Number(process.argv[3] ?? 5)];
-  const dataDir = process.env.ADVPROBE_TEST_DATA ?? path.join(__dirname, '..', '..', 'shared', 'data');
-  const pig = readFileSync(path.join(dataDir, 'tutorial', 'pig.jpg'));
-  const app = await buildApp({ config: loadConfig(), fastify: { logger: false } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const duration = Number(process.argv[2] ?? 15);
+  const attacks = Number(process.argv[3] ?? 8);
+  const { app, base } = await startServer();
+  const backend = app.model.state.status === 'ready' ? app.model.state.info.backend : '?';
+  const image = { type: 'file' as const, path: PIG_PATH };
+  const text = (value: string) => ({ type: 'text' as const, value });
+  const loads: Load[] = [1, 8].map((connections) => ({
+    name: `POST /v1/classify, ${connections} connection${connections > 1 ? 's' : ''}, ${duration} s`,
+    type: 'classify',
+    connections,
+    options: { url: `${base}/v1/classify`, form: { image }, duration },
+  }));
+  for (const connections of [1, 4]) {
+    loads.push({
+      name: `POST /v1/attacks (10 steps), ${connections} connection${connections > 1 ? 's' : ''}, ${attacks} requests`,
+      type: 'attack',
+      connections,
+      options: { url: `${base}/v1/attacks`, form: { image, steps: text('10'), earlyStop: text('false'), quantize: text('round'), images: text('none'), seed: text('1') }, amount: attacks },
+    });
+  }
+  console.log(`backend ${backend}, ${app.model.workerCount} worker(s), loopback`);
   try {
-    await app.model.whenReady();
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const post = async (route: string, fields: Record<string, string> = {}) => {
-      const form = new FormData();
-      form.append('image', new Blob([pig], { type: 'image/jpeg' }), 'pig.jpg');
-      for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      const started = performance.now();
-      const res = await fetch(base + route, { method: 'POST', body: form });
-      const body = (await res.json()) as { timingMs: { compute: number } };
-      if (!res.ok) throw new Error(JSON.stringify(body));
-      return { latency: performance.now() - started, compute: body.timingMs.compute };
-    };
-    const measure = async (name: string, n: number, warmUp: number, once: () => ReturnType<typeof post>) => {
-      for (let i = 0; i < warmUp; i++) await once();
-      const samples = [];
-      for (let i = 0; i < n; i++) samples.push(await once());
-      const latency = samples.map((s) => s.latency).sort((a, b) => a - b);
-      const compute = samples.map((s) => s.compute).sort((a, b) => a - b);
-      console.log(`${name}: ${n} requests after ${warmUp} warm-up — latency ms p50 ${quantile(latency, 0.5).toFixed(0)}, p90 ${quantile(latency, 0.9).toFixed(0)}, min ${latency[0].toFixed(0)}; compute p50 ${quantile(compute, 0.5).toFixed(0)}`);
-    };
-    const backend = app.model.state.status === 'ready' ? app.model.state.info.backend : '?';
-    console.log(`backend ${backend}, batch 1, loopback, sequential`);
-    await measure('POST /v1/classify', classifyN, 3, () => post('/v1/classify'));
-    await measure('POST /v1/attacks, 10-step sign PGD, ε = 2/255, images inline', attackN, 1, () => post('/v1/attacks', { seed: '1' }));
+    await autocannon({ url: `${base}/v1/classify`, method: 'POST', form: { image }, amount: 5, connections: 1 }); // warm-up
+    for (const load of loads) {
+      const histograms = async () => ({
+        queue: await readHistogram(base, 'advprobe_queue_wait_seconds', `type="${load.type}"`),
+        compute: await readHistogram(base, 'advprobe_compute_seconds', `type="${load.type}"`),
+        forward: await readHistogram(base, 'advprobe_batch_size', 'kind="forward"'),
+        gradient: await readHistogram(base, 'advprobe_batch_size', 'kind="gradient"'),
+      });
+      const before = await histograms();
+      const result = await autocannon({ method: 'POST', connections: load.connections, timeout: 600, ...load.options });
+      const after = await histograms();
+      const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
+      const batch = load.type === 'classify' ? meanBetween(before.forward, after.forward) : meanBetween(before.gradient, after.gradient);
+      const errors = result.errors + result.timeouts + result.non2xx;
+      console.log(
+        `${load.name}: ${result.requests.average.toFixed(2)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ` +
+          `queue wait ${ms(meanBetween(before.queue, after.queue))}, compute ${ms(meanBetween(before.compute, after.compute))} per job (means); ` +
+          `${batch.toFixed(2)} images per ${load.type === 'classify' ? 'forward' : 'gradient'} call; ${result.requests.total} requests, ${errors} errors`,
+      );
+    }
   } finally {
     await app.close();
   }

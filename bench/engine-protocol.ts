@@ -1,0 +1,13 @@
+/** Messages between `npm run bench` (bench/engines.ts) and each engine's thread (bench/engine-worker.ts). */
+import type { BackendName } from '../src/model/engine';
+
+/** TensorFlow.js's own layers model on wasm, with plain autodiff: the reference contender. */
+export const LAYERS_REFERENCE = 'wasm-layers';
+export type BenchContender = BackendName | typeof LAYERS_REFERENCE;
+
+export interface BenchRequest {
+  what: 'forward' | 'step';
+  batch: number;
+}
+/** `ms` is NaN for what a contender does not measure. */
+export type BenchReply = { ready: true; loadMs: number } | { failed: string } | { ms: number };
