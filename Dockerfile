@@ -41,6 +41,8 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/models models
 COPY public public
+# The CLI (npx advprobe ...): runs dist/cli once tsx is pruned away.
+COPY bin bin
 USER advprobe
 EXPOSE 8080
 # Healthy once the model is loaded and warmed up (/readyz), not merely listening.
