@@ -17,7 +17,10 @@ export interface ConvSpec {
 }
 
 export interface InputOnlyConv {
+  /** Differentiable (inside tf.grad): the backward pass below. */
   apply(x: tf.Tensor4D): tf.Tensor4D;
+  /** The same convolution without the custom-gradient bookkeeping, for forward-only calls. */
+  forward(x: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
 }
 
@@ -25,9 +28,10 @@ export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
   const { filter, bias, strides, padding, relu } = spec;
   const backward = prepareBackward(filter, strides, padding);
 
+  const forward = (x: tf.Tensor4D): tf.Tensor4D => tf.fused.conv2d({ x, filter, bias, strides, pad: padding, activation: relu ? 'relu' : 'linear' });
   const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
-    const y = tf.fused.conv2d({ x, filter, bias, strides, pad: padding, activation: relu ? 'relu' : 'linear' });
+    const y = forward(x);
     save(relu ? [y] : []);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor4D => {
       const g = (relu ? tf.mul(dy, tf.step(saved[0])) : dy) as tf.Tensor4D;
@@ -38,6 +42,7 @@ export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
 
   return {
     apply: (x) => conv(x) as tf.Tensor4D,
+    forward,
     dispose: () => {
       filter.dispose();
       bias.dispose();

@@ -11,10 +11,13 @@ import type { LayersModelFiles } from './weights';
 export interface Network {
   /** [n, h, w, c] input of the first layer → [n, classes] logits. Call inside tidy/grad. */
   apply(x: tf.Tensor4D): tf.Tensor2D;
+  /** The same logits without gradient bookkeeping (classification, clean predictions). */
+  forward(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
 }
 
-type OpFn = (inputs: tf.Tensor[]) => tf.Tensor;
+/** `differentiable`: inside tf.grad (the convolutions' own backward pass is wired in). */
+type OpFn = (inputs: tf.Tensor[], differentiable: boolean) => tf.Tensor;
 
 export interface CompileOptions {
   /**
@@ -36,27 +39,30 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
   const remainingUses = new Map<string, number>();
   for (const step of steps) for (const name of step.inputs) remainingUses.set(name, (remainingUses.get(name) ?? 0) + 1);
 
-  return {
-    apply(x) {
-      // Intermediate results are dropped as soon as their last consumer ran (gradients keep
-      // what they need through the tape).
-      const values = new Map<string, tf.Tensor>([[graph.input, x]]);
-      const uses = new Map(remainingUses);
-      for (const step of steps) {
-        const args = step.inputs.map((name) => {
-          const v = values.get(name);
-          if (!v) throw new Error(`internal: ${name} not computed before ${step.name}`);
-          return v;
-        });
-        values.set(step.name, step.run(args));
-        for (const name of step.inputs) {
-          const left = (uses.get(name) ?? 0) - 1;
-          uses.set(name, left);
-          if (left === 0) values.delete(name);
-        }
+  const run = (x: tf.Tensor4D, differentiable: boolean): tf.Tensor2D => {
+    // Intermediate results are dropped as soon as their last consumer ran (gradients keep
+    // what they need through the tape).
+    const values = new Map<string, tf.Tensor>([[graph.input, x]]);
+    const uses = new Map(remainingUses);
+    for (const step of steps) {
+      const args = step.inputs.map((name) => {
+        const v = values.get(name);
+        if (!v) throw new Error(`internal: ${name} not computed before ${step.name}`);
+        return v;
+      });
+      values.set(step.name, step.run(args, differentiable));
+      for (const name of step.inputs) {
+        const left = (uses.get(name) ?? 0) - 1;
+        uses.set(name, left);
+        if (left === 0) values.delete(name);
       }
-      return values.get(graph.output) as tf.Tensor2D;
-    },
+    }
+    return values.get(graph.output) as tf.Tensor2D;
+  };
+
+  return {
+    apply: (x) => run(x, true),
+    forward: (x) => run(x, false),
     dispose() {
       owned.forEach((o) => o.dispose());
     },
@@ -83,7 +89,7 @@ function compileOp(op: GraphOp, owned: { dispose(): void }[], gradients: NonNull
         relu: op.relu,
       });
       owned.push(conv);
-      return ([x]) => conv.apply(x as tf.Tensor4D);
+      return ([x], differentiable) => (differentiable ? conv.apply(x as tf.Tensor4D) : conv.forward(x as tf.Tensor4D));
     }
     case 'affine': {
       const scale = keep(tf.tensor1d(op.scale));

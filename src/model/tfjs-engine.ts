@@ -31,6 +31,7 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Classi
     return tf.tensor4d(batch.data, [batch.count, height, width, 3]);
   };
   const logitsOf = (x: tf.Tensor4D): tf.Tensor2D => network.apply(normalizer.apply(x));
+  const forwardOnly = (x: tf.Tensor4D): tf.Tensor2D => network.forward(normalizer.apply(x));
   /** Per-sample L = Σ a·log softmax(z) + Σ b·z. */
   const lossOf = (logits: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D =>
     tf.add(tf.sum(tf.mul(a, tf.logSoftmax(logits)), 1), tf.sum(tf.mul(b, logits), 1));
@@ -39,7 +40,7 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Classi
     info: { model: manifest.name, backend: options.backend, inputHeight: height, inputWidth: width, numClasses },
 
     async logits(batch) {
-      const logits = tf.tidy(() => logitsOf(toInput(batch)));
+      const logits = tf.tidy(() => forwardOnly(toInput(batch)));
       try {
         return (await logits.data()) as Float32Array;
       } finally {
