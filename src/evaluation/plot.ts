@@ -41,7 +41,7 @@ export function robustnessPlotSvg(result: Pick<EvaluationResult, 'count' | 'clea
     // Grid and left axis (accuracy).
     ...ticks.map((t) => `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${yAccuracy(t)}" y2="${yAccuracy(t)}" stroke="#e5e5e5"/>`),
     ...ticks.map((t) => text(MARGIN.left - 8, yAccuracy(t) + 4, t.toFixed(2), 'end', ACCURACY_COLOUR)),
-    ...ticks.map((t) => text(WIDTH - MARGIN.right + 8, yAccuracy(t) + 4, (t * riskMax).toPrecision(3).replace(/\.?0+$/, ''), 'start', RISK_COLOUR)),
+    ...ticks.map((t) => text(WIDTH - MARGIN.right + 8, yAccuracy(t) + 4, String(+(t * riskMax).toPrecision(3)), 'start', RISK_COLOUR)),
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
     ...points.map((p) => text(x(p.epsilon), HEIGHT - MARGIN.bottom + 18, String(+(p.epsilon * 255).toFixed(2)))),
     text(MARGIN.left + plotW / 2, HEIGHT - 16, `ε × 255 (L∞ radius in grey levels; 0 = clean), ${result.count} images`),
