@@ -2,8 +2,9 @@
  * `npm run bench:http`: the real server over loopback under autocannon, bounded: POST
  * /v1/classify for DURATION seconds at 1 and at 8 connections, then a fixed number of
  * 10-step attacks (POST /v1/attacks, defaults but no early stop) at 1 and at 4 connections.
- * Prints requests/s, latency p50/p99, and from the server's own metrics the mean queue wait
- * against compute time per job and the mean images per model call (dynamic batching).
+ * Prints requests/s (requests ÷ wall time), latency p50/p99, and from the server's own metrics
+ * the mean queue wait against time in the worker per job (which, with dynamic batching,
+ * includes waiting for the batch's turn) and the mean images per model call.
  * Usage: npm run bench:http [-- DURATION_S ATTACKS]
  */
 import autocannon from 'autocannon';
@@ -49,8 +50,8 @@ async function main(): Promise<void> {
       const batch = load.type === 'classify' ? meanBetween(before.forward, after.forward) : meanBetween(before.gradient, after.gradient);
       const errors = result.errors + result.timeouts + result.non2xx;
       console.log(
-        `${load.name}: ${result.requests.average.toFixed(2)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ` +
-          `queue wait ${ms(meanBetween(before.queue, after.queue))}, compute ${ms(meanBetween(before.compute, after.compute))} per job (means); ` +
+        `${load.name}: ${(result.requests.total / result.duration).toFixed(2)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ` +
+          `queue wait ${ms(meanBetween(before.queue, after.queue))}, in the worker ${ms(meanBetween(before.compute, after.compute))} per job (means); ` +
           `${batch.toFixed(2)} images per ${load.type === 'classify' ? 'forward' : 'gradient'} call; ${result.requests.total} requests, ${errors} errors`,
       );
     }
