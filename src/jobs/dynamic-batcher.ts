@@ -92,17 +92,9 @@ export class DynamicBatcher {
     if (this.running || this.paused || this.waiting.length === 0) return;
     const images = this.waiting.reduce((n, c) => n + c.batch.count, 0);
     const waitedMs = performance.now() - Math.max(this.idleSince, this.waiting[this.waiting.length - 1].arrived);
-    if (this.waiting.length >= this.openSessions || images >= this.options.maxBatch || waitedMs >= this.options.maxDelayMs) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.runNext();
-    } else {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.schedule();
-      }, this.options.maxDelayMs - waitedMs);
-    }
+    clearTimeout(this.timer);
+    if (this.waiting.length >= this.openSessions || images >= this.options.maxBatch || waitedMs >= this.options.maxDelayMs) void this.runNext();
+    else this.timer = setTimeout(() => this.schedule(), this.options.maxDelayMs - waitedMs);
   }
 
   /** Takes the calls of one kind (forward first), oldest first, up to maxBatch images; runs them as one. */
