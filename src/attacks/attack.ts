@@ -11,7 +11,7 @@ import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import { argmaxExcept, isSuccess, objectiveCoefficients } from './losses';
 import { maxProbes, searchMinimalEpsilon, type SearchOutcome } from './minimal';
-import { add, batchLogits, type PgdHooks, type PgdRun } from './pgd';
+import { add, batchLogits, subtract, type PgdHooks, type PgdRun } from './pgd';
 import { norms } from './projection';
 import { seededRandom } from './random';
 import { bestOfRestarts } from './restarts';
@@ -81,7 +81,7 @@ export async function runAttack(
   }
   const xAdv = add(sample.x, run.delta[0]);
   const quantized = await quantize(engine, sample.x, xAdv, label, target, { ...settings, epsilon }, hooks);
-  const quantizedDelta = toUnit(quantized.pixels).map((q, i) => q - sample.x[i]);
+  const quantizedDelta = subtract(toUnit(quantized.pixels), sample.x);
   return {
     label,
     target,

@@ -115,6 +115,13 @@ export function pack(images: Float32Array[]): { data: Float32Array; count: numbe
   return { data, count: images.length };
 }
 
+/** a − b, as a new array. */
+export function subtract(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
+  return out;
+}
+
 /** x + δ, as a new array (a plain loop: this runs every step). */
 export function add(x: Float32Array, delta: Float32Array): Float32Array {
   const out = new Float32Array(x.length);

@@ -76,11 +76,6 @@ function compileOp(op: GraphOp, owned: { dispose(): void }[], gradients: NonNull
   };
   switch (op.kind) {
     case 'conv': {
-      if (gradients === 'autodiff') {
-        const filter = keep(tf.tensor4d(op.kernel.data, op.kernel.shape as [number, number, number, number]));
-        const bias = keep(tf.tensor1d(op.bias));
-        return ([x]) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter, bias, strides: op.strides, pad: op.padding, activation: op.relu ? 'relu' : 'linear' });
-      }
       const conv = createInputOnlyConv({
         filter: tf.tensor4d(op.kernel.data, op.kernel.shape as [number, number, number, number]),
         bias: tf.tensor1d(op.bias),
@@ -89,7 +84,9 @@ function compileOp(op: GraphOp, owned: { dispose(): void }[], gradients: NonNull
         relu: op.relu,
       });
       owned.push(conv);
-      return ([x], differentiable) => (differentiable ? conv.apply(x as tf.Tensor4D) : conv.forward(x as tf.Tensor4D));
+      // `forward` is the plain fused conv2d: what `autodiff` differentiates with tf.grad itself.
+      const ownBackward = gradients === 'input-only';
+      return ([x], differentiable) => (differentiable && ownBackward ? conv.apply(x as tf.Tensor4D) : conv.forward(x as tf.Tensor4D));
     }
     case 'affine': {
       const scale = keep(tf.tensor1d(op.scale));
