@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * A convolution (+ bias, + optional ReLU) whose gradient is taken with respect to its
- * input only. Attacks never need filter gradients, yet TensorFlow.js's fused conv2d
+ * A convolution (+ bias, + optional ReLU) whose backward pass gives the gradient with
+ * respect to its input only. Attacks never need filter gradients, yet TensorFlow.js's fused conv2d
  * computes them on every backward pass — and on wasm its Conv2DBackpropFilter kernel does
  * not even exist. The backward pass here is a forward convolution (the fast path on every
  * backend) with a kernel prepared once at load; see `prepareBackward` for how strides are
@@ -14,39 +14,32 @@ export interface ConvSpec {
   strides: [number, number];
   padding: 'same' | 'valid';
   relu: boolean;
+  /** With a ReLU: conv + bias as one op and the ReLU as another (see CompileOptions.tapeArithmetic). */
+  splitRelu?: boolean;
 }
 
 export interface InputOnlyConv {
-  /** Differentiable (inside tf.grad): the backward pass below. */
-  apply(x: tf.Tensor4D): tf.Tensor4D;
-  /** The same convolution without the custom-gradient bookkeeping, for forward-only calls. */
+  /** The fused convolution (+ bias, + ReLU). */
   forward(x: tf.Tensor4D): tf.Tensor4D;
+  /** dL/dx from dL/dy; `y` (the forward's output) is read only for the ReLU mask. */
+  backward(dy: tf.Tensor4D, y: tf.Tensor4D, inputShape: number[]): tf.Tensor4D;
   dispose(): void;
 }
 
 export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
   const { filter, bias, strides, padding, relu } = spec;
-  const backward = prepareBackward(filter, strides, padding);
-
-  const forward = (x: tf.Tensor4D): tf.Tensor4D => tf.fused.conv2d({ x, filter, bias, strides, pad: padding, activation: relu ? 'relu' : 'linear' });
-  const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
-    const y = forward(x);
-    save(relu ? [y] : []);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor4D => {
-      const g = (relu ? tf.mul(dy, tf.step(saved[0])) : dy) as tf.Tensor4D;
-      return backward.apply(g, x.shape);
-    };
-    return { value: y, gradFunc };
-  });
-
+  const prepared = prepareBackward(filter, strides, padding);
+  const fused = (x: tf.Tensor4D): tf.Tensor4D => tf.fused.conv2d({ x, filter, bias, strides, pad: padding, activation: relu ? 'relu' : 'linear' });
+  // What tf.fused.conv2d itself runs under a gradient tape.
+  const split = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.relu(tf.add(tf.conv2d(x, filter, strides, padding), bias)) as tf.Tensor4D);
   return {
-    apply: (x) => conv(x) as tf.Tensor4D,
-    forward,
+    forward: relu && spec.splitRelu ? split : fused,
+    // tidy: the mask and the padded gradient are freed at once, for the next op to reuse.
+    backward: (dy, y, inputShape) => tf.tidy(() => prepared.apply(relu ? (tf.mul(dy, tf.step(y)) as tf.Tensor4D) : dy, inputShape)),
     dispose: () => {
       filter.dispose();
       bias.dispose();
-      backward.dispose();
+      prepared.dispose();
     },
   };
 }
@@ -68,7 +61,8 @@ export interface ConvBackward {
 /**
  * The forward convolution reads padded-input position o·s + k, so dL/dx at padded position
  * i sums dy[o]·W[k] over o·s + k = i. Three ways to compute that with forward convolutions:
- * - stride 1: the full correlation of dy with the flipped, channel-swapped kernel;
+ * - stride 1: the full correlation of dy with the flipped, channel-swapped kernel (for an
+ *   odd kernel with 'same' padding, simply a 'same' correlation);
  * - 1×1, strided: mix channels at the low resolution, then spread out with zeros;
  * - k×k, strided (polyphase): position i = s·m + p only meets kernel taps k ≡ p (mod s), so
  *   each of the s² phases is a small full correlation with every s-th tap; all phases run
@@ -107,6 +101,9 @@ export function prepareBackward(filter: tf.Tensor4D, strides: [number, number], 
         const full = padOrCrop(dilate(dy, strides), [kh - 1, kh - sh, kw - 1, kw - sw]);
         return crop(tf.conv2d(full, kernel, 1, 'valid'), inputShape);
       }
+      // Stride 1, 'same', odd kernel: the padding is symmetric, so the full correlation cropped
+      // to the input is a 'same' correlation — no padded copy of dy, no outputs to crop away.
+      if (phases === 1 && padding === 'same' && kh % 2 === 1 && kw % 2 === 1) return tf.conv2d(dy, kernel, 1, 'same');
       const [, inH, inW] = inputShape;
       // Phase rows and columns covering every padded-input position up to the input's end.
       const rows = Math.ceil((inH + convPadding(inH, kh, sh, padding)[0]) / phases);
@@ -159,13 +156,19 @@ function dilate(x: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D {
 
 /** Pads (positive) or crops (negative) each spatial side of an NHWC tensor. */
 function padOrCrop(x: tf.Tensor4D, [top, bottom, left, right]: [number, number, number, number]): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const cropped = tf.slice(x, [0, Math.max(-top, 0), Math.max(-left, 0), 0], [
-    n,
-    h - Math.max(-top, 0) - Math.max(-bottom, 0),
-    w - Math.max(-left, 0) - Math.max(-right, 0),
-    c,
-  ]);
+  const [, h, w] = x.shape;
+  const [cropTop, cropLeft] = [Math.max(-top, 0), Math.max(-left, 0)];
+  const cropped = cropSpatial(x, cropTop, cropLeft, h - cropTop - Math.max(-bottom, 0), w - cropLeft - Math.max(-right, 0));
   const pads: [number, number][] = [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]];
   return pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(cropped, pads) : cropped;
+}
+
+/**
+ * x[:, top : top + h, left : left + w, :]. Sliced as rows of w·c values: wasm's Slice copies
+ * one innermost run at a time, so slicing NHWC directly makes h·w small copies (ms).
+ */
+export function cropSpatial(x: tf.Tensor4D, top: number, left: number, h: number, w: number): tf.Tensor4D {
+  const [n, height, width, c] = x.shape;
+  if (top === 0 && left === 0 && h === height && w === width) return x;
+  return tf.tidy(() => tf.reshape(tf.slice(tf.reshape(x, [n, height, width * c]), [0, top, left * c], [n, h, w * c]), [n, h, w, c]));
 }

@@ -9,6 +9,8 @@ import type { ModelManifest } from './manifest';
  */
 export interface Normalizer {
   apply(x: tf.Tensor4D): tf.Tensor4D;
+  /** dL/dx from dL/d(normalised x): the scale, and the channel swap undone. */
+  backward(dy: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
 }
 
@@ -17,6 +19,10 @@ export function createNormalizer(pre: ModelManifest['preprocessing']): Normalize
   const swap = pre.channelOrder === 'BGR';
   return {
     apply: (x) => tf.sub(tf.mul(swap ? tf.reverse(x, 3) : x, pre.scale), mean),
+    backward: (dy) => {
+      const scaled = tf.mul(dy, pre.scale) as tf.Tensor4D;
+      return swap ? tf.reverse(scaled, 3) : scaled;
+    },
     dispose: () => mean.dispose(),
   };
 }

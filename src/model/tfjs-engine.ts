@@ -30,11 +30,13 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Classi
     if (batch.data.length !== expected) throw new Error(`batch holds ${batch.data.length} values, expected ${expected}`);
     return tf.tensor4d(batch.data, [batch.count, height, width, 3]);
   };
-  const logitsOf = (x: tf.Tensor4D): tf.Tensor2D => network.apply(normalizer.apply(x));
   const forwardOnly = (x: tf.Tensor4D): tf.Tensor2D => network.forward(normalizer.apply(x));
   /** Per-sample L = Σ a·log softmax(z) + Σ b·z. */
   const lossOf = (logits: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D =>
     tf.add(tf.sum(tf.mul(a, tf.logSoftmax(logits)), 1), tf.sum(tf.mul(b, logits), 1));
+  /** dL/dz = a − softmax(z)·Σa + b, per sample (samples are independent). */
+  const lossGradientOf = (logits: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D =>
+    tf.add(tf.sub(a, tf.mul(tf.softmax(logits), tf.sum(a, 1, true))), b);
 
   const engine: ClassifierEngine = {
     info: { model: manifest.name, backend: options.backend, inputHeight: height, inputWidth: width, numClasses },
@@ -54,15 +56,10 @@ export async function loadTfjsEngine(options: TfjsEngineOptions): Promise<Classi
         const x = toInput(batch);
         const a = tf.tensor2d(coefficients.a, shape);
         const b = tf.tensor2d(coefficients.b, shape);
-        let kept: tf.Tensor2D | undefined;
-        // The sum over samples has the per-sample gradients as its gradient (samples are independent).
-        const { value, grad } = tf.valueAndGrad((input: tf.Tensor) => {
-          kept = tf.keep(logitsOf(input as tf.Tensor4D));
-          return tf.sum(lossOf(kept, a, b));
-        })(x);
-        value.dispose();
-        const logitsOut = kept as tf.Tensor2D;
-        return [logitsOut, lossOf(logitsOut, a, b), grad];
+        // The network's own backward pass (keras-network.ts), not TensorFlow.js's tape.
+        const traced = network.trace(normalizer.apply(x));
+        const gradient = normalizer.backward(traced.backward(lossGradientOf(traced.logits, a, b)));
+        return [traced.logits, lossOf(traced.logits, a, b), gradient];
       });
       try {
         const [l, s, g] = await Promise.all([logits.data(), loss.data(), gradient.data()]);

@@ -49,6 +49,14 @@ describe('compileKerasNetwork on a small random network', () => {
     // The forward-only path (no custom-gradient bookkeeping) gives the very same logits.
     const forwardOnly = tf.tidy(() => tf.softmax(network.forward(tf.tensor4d(xData, [batch, 17, 19, 3]))).arraySync());
     expect(forwardOnly).toEqual(ours.probabilities);
+    // The engine's path: trace() and its backward pass without the tape, from dL/dlogits = a − p·Σa.
+    const traced = tf.tidy(() => {
+      const { logits, backward } = network.trace(tf.tensor4d(xData, [batch, 17, 19, 3]));
+      const a = tf.tensor2d(aData, [batch, 10]);
+      return backward(tf.sub(a, tf.mul(tf.softmax(logits), tf.sum(a, 1, true))) as tf.Tensor2D).arraySync();
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelativeError(traced.flat(3), reference.grad.flat(3))).toBeLessThan(1e-4);
     network.dispose();
   });
 
