@@ -4,7 +4,8 @@
  * batching. Every configuration runs as its own server on loopback, all started up front; the
  * rounds then take turns configuration by configuration, and medians are printed.
  * Each job is a 10-step L∞ sign-PGD attack on the pig (no early stop, 8-bit rounding only).
- * Usage: npm run bench:throughput [-- ROUNDS]
+ * Usage: npm run bench:throughput [-- ROUNDS [FILTER]] (FILTER: only configurations whose name
+ * contains it, e.g. wasm)
  */
 import { readFileSync } from 'node:fs';
 import { median, PIG_PATH, startServer } from './support';
@@ -20,6 +21,7 @@ const CONFIGS: { name: string; env: Record<string, string> }[] = [
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 3);
+  const configs = CONFIGS.filter((c) => c.name.includes(process.argv[3] ?? ''));
   const pig = readFileSync(PIG_PATH);
   const attack = async (base: string, seed: number): Promise<void> => {
     const form = new FormData();
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   };
 
   const servers = [];
-  for (const config of CONFIGS) {
+  for (const config of configs) {
     const server = await startServer(config.env);
     await stepsPerSecond(server.base, 2); // warm-up: every worker, both batch shapes
     servers.push({ ...config, ...server, one: [] as number[], two: [] as number[], workers: server.app.model.workerCount });
