@@ -19,7 +19,7 @@ export interface ConvSpec {
 }
 
 export interface InputOnlyConv {
-  /** The fused convolution (+ bias, + ReLU). */
+  /** The convolution + bias (+ ReLU): one fused kernel, unless `splitRelu`. */
   forward(x: tf.Tensor4D): tf.Tensor4D;
   /** dL/dx from dL/dy; `y` (the forward's output) is read only for the ReLU mask. */
   backward(dy: tf.Tensor4D, y: tf.Tensor4D, inputShape: number[]): tf.Tensor4D;

@@ -6,12 +6,12 @@ import type { LayersModelFiles } from './weights';
 
 /**
  * The lowered Keras graph (layer-graph.ts) as TensorFlow.js ops: one fused conv + bias +
- * ReLU per folded block, ending in logits. Its gradient is written out by hand: one custom
- * gradient for the whole network walks the graph backwards, differentiating with respect
- * to the input only (input-only-conv.ts). The forward pass records nothing on
- * TensorFlow.js's tape and keeps only what the backward pass reads (ReLU outputs, max-pool
- * input and output); everything else is freed as soon as it is consumed, so memory is
- * reused while still in cache.
+ * ReLU per folded block, ending in logits. Its gradient is written out by hand: `trace`
+ * runs the forward pass without TensorFlow.js's tape, keeping only what the backward pass
+ * reads (ReLU outputs, max-pool input and output) and freeing everything else as soon as it
+ * is consumed (memory is reused while still in cache); its `backward` walks the graph in
+ * reverse, differentiating with respect to the input only (input-only-conv.ts). `apply`
+ * wraps the same pair as one custom gradient for callers of tf.grad.
  */
 export interface Network {
   /** [n, h, w, c] input of the first layer → [n, classes] logits. Differentiable (inside tf.grad). */

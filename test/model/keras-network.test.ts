@@ -46,7 +46,7 @@ describe('compileKerasNetwork on a small random network', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(maxRelativeError(ours.probabilities.flat(), reference.probabilities.flat())).toBeLessThan(1e-4);
     expect(maxRelativeError(ours.grad.flat(3), reference.grad.flat(3))).toBeLessThan(1e-4);
-    // The forward-only path (no custom-gradient bookkeeping) gives the very same logits.
+    // The forward-only path (nothing kept for a backward pass) gives the very same logits.
     const forwardOnly = tf.tidy(() => tf.softmax(network.forward(tf.tensor4d(xData, [batch, 17, 19, 3]))).arraySync());
     expect(forwardOnly).toEqual(ours.probabilities);
     // The engine's path: trace() and its backward pass without the tape, from dL/dlogits = a − p·Σa.
