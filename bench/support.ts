@@ -19,7 +19,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<{ a
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', ADVPROBE_RATE_LIMIT: '1000000', ...env });
   const app = await buildApp({ config, fastify: { logger: false } });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  await app.model.whenReady();
+  await app.model.whenAllReady();
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }
 

@@ -78,8 +78,20 @@ export class ModelService {
 
   /** Resolves once the model is loaded and warmed up; rejects if it fails to load or takes too long. */
   async whenReady(timeoutMs = 300_000): Promise<void> {
+    await this.waitUntilReady(() => this.state, timeoutMs);
+  }
+
+  /**
+   * Resolves once every worker of the pool is ready (the service serves from the first):
+   * for tests, whose tensor counts sum over ready workers, and benchmarks using every core.
+   */
+  async whenAllReady(timeoutMs = 300_000): Promise<void> {
+    await this.waitUntilReady(() => this.workers.find((w) => w.state.status !== 'ready')?.state ?? this.state, timeoutMs);
+  }
+
+  private async waitUntilReady(stateNow: () => WorkerState, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (let state = this.state; state.status !== 'ready'; state = this.state) {
+    for (let state = stateNow(); state.status !== 'ready'; state = stateNow()) {
       if (state.status === 'failed') throw new Error(`the model failed to load: ${state.message}`);
       if (Date.now() > deadline) throw new Error(`the model did not load within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -16,6 +16,7 @@ export async function startApp(overrides: Partial<Config> = {}, waitReady = true
   const config = loadConfig({ ...process.env, ADVPROBE_BACKEND: TEST_BACKEND }, { ADVPROBE_RATE_LIMIT: 1_000_000, ...overrides });
   const app = await buildApp({ config, fastify: { logger: false } });
   await app.ready();
-  if (waitReady) await app.model.whenReady();
+  // Every worker: leak checks sum the tensors of the ready ones.
+  if (waitReady) await app.model.whenAllReady();
   return app;
 }
