@@ -21,8 +21,8 @@ export interface ConvSpec {
 export interface InputOnlyConv {
   /** The convolution + bias (+ ReLU): one fused kernel, unless `splitRelu`. */
   forward(x: tf.Tensor4D): tf.Tensor4D;
-  /** dL/dx from dL/dy; `y` (the forward's output) is read only for the ReLU mask. */
-  backward(dy: tf.Tensor4D, y: tf.Tensor4D, inputShape: number[]): tf.Tensor4D;
+  /** dL/dx from dL/d(conv + bias), i.e. after the ReLU's mask (the caller applies it). */
+  backward(dy: tf.Tensor4D, inputShape: number[]): tf.Tensor4D;
   dispose(): void;
 }
 
@@ -34,8 +34,8 @@ export function createInputOnlyConv(spec: ConvSpec): InputOnlyConv {
   const split = (x: tf.Tensor4D): tf.Tensor4D => tf.tidy(() => tf.relu(tf.add(tf.conv2d(x, filter, strides, padding), bias)) as tf.Tensor4D);
   return {
     forward: relu && spec.splitRelu ? split : fused,
-    // tidy: the mask and the padded gradient are freed at once, for the next op to reuse.
-    backward: (dy, y, inputShape) => tf.tidy(() => prepared.apply(relu ? (tf.mul(dy, tf.step(y)) as tf.Tensor4D) : dy, inputShape)),
+    // tidy: the padded gradient is freed at once, for the next op to reuse.
+    backward: (dy, inputShape) => tf.tidy(() => prepared.apply(dy, inputShape)),
     dispose: () => {
       filter.dispose();
       bias.dispose();

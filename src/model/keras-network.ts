@@ -167,6 +167,7 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
   };
 }
 
+/** dy through a ReLU, from its output: zero where the ReLU was off. */
 const stepMask = (dy: tf.Tensor, output: tf.Tensor): tf.Tensor => tf.tidy(() => tf.mul(dy, tf.step(output)));
 
 function compileOp(op: GraphOp, tapeArithmetic: boolean): CompiledOp {
@@ -183,7 +184,7 @@ function compileOp(op: GraphOp, tapeArithmetic: boolean): CompiledOp {
       });
       return {
         forward: ([x]) => conv.forward(x as tf.Tensor4D),
-        backward: (dy, { inputs: [x], output }) => [conv.backward(dy as tf.Tensor4D, output as tf.Tensor4D, x.shape)],
+        backward: (dy, { inputs: [x], output }) => [tf.tidy(() => conv.backward((op.relu ? stepMask(dy, output) : dy) as tf.Tensor4D, x.shape))],
         keeps: { inputs: false, output: op.relu },
         dispose: () => conv.dispose(),
       };
