@@ -134,7 +134,8 @@ function showResult(result) {
   const saved = document.createElement('span');
   saved.className = result.adversarial.quantized.success ? 'ok' : 'warn';
   saved.textContent = result.adversarial.quantized.success ? 'The saved 8-bit PNG is still adversarial.' : 'The saved 8-bit PNG is no longer adversarial.';
-  verdict.append(`The model now says “${top}” (‖δ‖∞ = ${result.perturbation.quantized.linf255.toFixed(1)}/255). `, saved);
+  const { forward, gradient } = result.calls;
+  verdict.append(`The model now says “${top}” (‖δ‖∞ = ${result.perturbation.quantized.linf255.toFixed(1)}/255; ${result.attack.attack}: ${gradient} gradient and ${forward} forward passes). `, saved);
   $('result').hidden = false;
 }
 
@@ -161,17 +162,39 @@ async function followEvents(id, on) {
   }
 }
 
+/** Whether the input `id` belongs to `attack` (its wrapper's data-for lists the attacks that take it). */
+function usesField(attack, id) {
+  return $(id).closest('[data-for]').dataset.for.split(' ').includes(attack);
+}
+
+/** Shows the inputs of the chosen attack; APGD-T picks its own targets, so the targeted goal is off for it. */
+function onAttackChange() {
+  const attack = $('attack').value;
+  for (const el of document.querySelectorAll('[data-for]')) el.hidden = !el.dataset.for.split(' ').includes(attack);
+  const targetedRadio = document.querySelector('input[name=mode][value=targeted]');
+  targetedRadio.disabled = attack === 'apgd-t';
+  if (attack === 'apgd-t' && targetedRadio.checked) {
+    document.querySelector('input[name=mode][value=untargeted]').checked = true;
+    $('target').disabled = true;
+  }
+}
+
 async function startAttack(event) {
   event.preventDefault();
   if (!state.file) return;
   const form = new FormData();
   form.append('image', state.file, state.file.name || 'image');
+  const attack = $('attack').value;
+  form.append('attack', attack);
   form.append('norm', $('norm').value);
   form.append('epsilon', `${$('eps').value}/255`);
-  form.append('steps', $('steps').value);
-  form.append('optimizer', $('optimizer').value);
+  // Only the arguments this attack takes: the API refuses the others.
+  if (usesField(attack, 'steps')) form.append('steps', $('steps').value);
+  if (usesField(attack, 'optimizer')) form.append('optimizer', $('optimizer').value);
+  if (usesField(attack, 'queries')) form.append('queries', $('queries').value);
+  if (usesField(attack, 'targets')) form.append('targets', $('targets').value);
   form.append('topk', '5');
-  if (document.querySelector('input[name=mode]:checked').value === 'targeted') {
+  if (attack !== 'apgd-t' && document.querySelector('input[name=mode]:checked').value === 'targeted') {
     if (!$('target').value.trim()) return setStatus('Choose a target class, or switch to untargeted.', 'warn');
     form.append('target', $('target').value.trim());
   }
@@ -237,6 +260,8 @@ function wire() {
   for (const radio of document.querySelectorAll('input[name=mode]')) {
     radio.addEventListener('change', () => ($('target').disabled = radio.value !== 'targeted' || !radio.checked));
   }
+  $('attack').addEventListener('change', onAttackChange);
+  onAttackChange();
   $('attack-form').addEventListener('submit', startAttack);
   $('cancel').addEventListener('click', cancelAttack);
   $('apikey').addEventListener('change', loadLabels);

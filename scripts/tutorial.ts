@@ -6,14 +6,14 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { runAttack, type AttackOutcome } from '../src/attacks/attack';
-import type { PgdSettings, TargetSpec } from '../src/attacks/types';
+import type { AttackSettings, TargetSpec } from '../src/attacks/types';
 import { loadConfig } from '../src/config';
 import { readLabels } from '../src/model/labels';
 import { modelFolder, readManifest } from '../src/model/manifest';
 import { loadEngine } from '../src/model/load-engine';
 
-const base: Omit<PgdSettings, 'steps' | 'stepSize'> = {
-  norm: 'linf', epsilon: 2 / 255, optimizer: 'sgd', loss: 'ce', randomStart: false, restarts: 1, earlyStop: false, clamp: false, seed: 0, quantize: 'round',
+const base: Omit<AttackSettings, 'steps' | 'stepSize'> = {
+  attack: 'pgd', norm: 'linf', epsilon: 2 / 255, optimizer: 'sgd', loss: 'ce', randomStart: false, restarts: 1, earlyStop: false, clamp: false, seed: 0, quantize: 'round', queries: 0, targets: 0,
 };
 
 async function main(): Promise<void> {

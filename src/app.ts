@@ -9,7 +9,6 @@ import underPressure from '@fastify/under-pressure';
 import { AppError } from './errors';
 import { registerAuth } from './http/auth';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
-import { createMetrics, type Metrics } from './metrics';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
@@ -19,23 +18,28 @@ import { evaluationRoutes } from './http/routes/evaluations';
 import { modelRoutes } from './http/routes/models';
 import { metricsRoutes } from './http/routes/metrics';
 import { playgroundRoutes } from './http/routes/playground';
-import { AttackJobs } from './jobs/attack-jobs';
-import { EvaluationJobs } from './jobs/evaluation-jobs';
-import { ModelService } from './jobs/model-service';
+import type { EngineFactory, ModelService } from './runtime/model-service';
+import { Service } from './service';
 
 export interface AppOptions {
   config: Config;
   /** Fastify's own options (logger, timeouts); the server sets them, tests keep them quiet. */
   fastify?: FastifyServerOptions;
+  /** The engine to run instead of loading the model (tests whose point is the HTTP layer). */
+  engine?: EngineFactory;
 }
+
+/** The routes an API process serves; a worker process serves health, readiness and metrics only. */
+const WORKER_ROUTES = ['/healthz', '/readyz', '/metrics'];
 
 const { version } = require('../package.json') as { version: string };
 
 /**
  * Builds the whole service without listening: the server (server.ts) and the tests both
- * start here. The model service, and with it the worker thread, closes with the app.
+ * start here. What it holds depends on the topology (service.ts): the job service, the
+ * model worker, or both; they close with the app.
  */
-export async function buildApp({ config, fastify = {} }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, fastify = {}, engine }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastify,
     frameworkErrors: frameworkErrorHandler,
@@ -48,31 +52,30 @@ export async function buildApp({ config, fastify = {} }: AppOptions): Promise<Fa
     for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, url });
   });
   app.decorate('registeredRoutes', routes);
-  const model = new ModelService(config, app.log);
-  const metrics = createMetrics(model);
-  const storeOptions = { ttlSeconds: config.ADVPROBE_JOB_TTL_S, maxJobs: config.ADVPROBE_MAX_JOBS };
-  const jobs = new AttackJobs(model, storeOptions, app.log, metrics);
-  const evaluations = new EvaluationJobs(model, storeOptions, app.log, metrics);
+  const service = new Service(config, app.log, engine);
+  app.decorate('service', service);
+  app.decorate('model', {
+    getter: () => {
+      if (!service.model) throw new Error('an API process (ADVPROBE_ROLE=api) has no model');
+      return service.model;
+    },
+  });
   // Closing: new requests get 503 at once (return503OnClosing); running jobs get a grace
-  // period, then fail explicitly; then the worker stops.
-  app.addHook('preClose', async () => {
-    await Promise.all([jobs.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS), evaluations.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS)]);
-  });
-  app.addHook('onClose', async () => {
-    jobs.close();
-    evaluations.close();
-    await model.close();
-  });
+  // period, then fail explicitly; then the workers and connections stop.
+  app.addHook('preClose', async () => service.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS));
+  app.addHook('onClose', async () => service.close());
   try {
-    await registerEverything(app, config, model, jobs, evaluations, metrics);
+    await registerEverything(app, config, service);
+    await service.start();
   } catch (err) {
-    await app.close(); // stops the worker thread too
+    await app.close(); // stops the worker threads too
     throw err;
   }
   return app;
 }
 
-async function registerEverything(app: FastifyInstance, config: Config, model: ModelService, jobs: AttackJobs, evaluations: EvaluationJobs, metrics: Metrics): Promise<void> {
+async function registerEverything(app: FastifyInstance, config: Config, service: Service): Promise<void> {
+  const { metrics, catalog, jobs } = service;
   registerErrorHandler(app);
   registerAuth(app, config.ADVPROBE_API_KEYS, config.ADVPROBE_METRICS_PUBLIC);
   app.addHook('onResponse', async (request, reply) => {
@@ -80,12 +83,35 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'advprobe',
+        version,
+        description: 'Classifies images with an ImageNet ResNet50 and crafts adversarial examples against it.',
+      },
+    },
+    // Upload routes read their body themselves (multipart or raw image), so their body
+    // schema is for the documentation only: `uploadBody` becomes the OpenAPI requestBody.
+    transform: ({ schema, url }) => {
+      const { uploadBody, ...rest } = (schema ?? {}) as Record<string, unknown>;
+      return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
+    },
+  });
+  await app.register(healthRoutes(service));
+  await app.register(metricsRoutes(metrics));
+  if (!jobs) return; // a worker process: nothing else to serve
+
   await app.register(rateLimit, {
     max: config.ADVPROBE_RATE_LIMIT,
     timeWindow: 60_000,
+    // Shared by every API process in the distributed mode; if Redis is away the request
+    // goes on (and meets 503 queue_unavailable where it needs Redis).
+    ...(service.redis ? { redis: service.redis, nameSpace: `${config.ADVPROBE_REDIS_PREFIX}:rate-limit:`, skipOnError: true } : {}),
     // Per API key when keys are on (the hook above ran first), else per client address.
     keyGenerator: (request) => request.owner ?? request.ip,
-    allowList: (request) => ['/healthz', '/readyz'].includes(request.routeOptions.url ?? ''),
+    allowList: (request) => WORKER_ROUTES.slice(0, 2).includes(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
   });
@@ -103,34 +129,16 @@ async function registerEverything(app: FastifyInstance, config: Config, model: M
   });
   app.addContentTypeParser(/^image\/[\w.+-]+$/, { parseAs: 'buffer', bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'advprobe',
-        version,
-        description: 'Classifies images with an ImageNet ResNet50 and crafts adversarial examples against it.',
-      },
-    },
-    // Upload routes read their body themselves (multipart or raw image), so their body
-    // schema is for the documentation only: `uploadBody` becomes the OpenAPI requestBody.
-    transform: ({ schema, url }) => {
-      const { uploadBody, ...rest } = (schema ?? {}) as Record<string, unknown>;
-      return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
-    },
-  });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes(model));
-  await app.register(modelRoutes(model));
-  await app.register(classifyRoutes(config, model, metrics));
-  await app.register(attackRoutes(config, model, jobs));
-  await app.register(jobRoutes(jobs));
-  await app.register(evaluationRoutes(config, model, evaluations));
+  const heartbeatMs = config.ADVPROBE_SSE_HEARTBEAT_MS;
+  await app.register(modelRoutes(service));
+  await app.register(classifyRoutes(config, catalog, jobs));
+  await app.register(attackRoutes(config, catalog, jobs));
+  await app.register(jobRoutes(jobs, catalog, heartbeatMs));
+  await app.register(evaluationRoutes(config, catalog, jobs, heartbeatMs));
   await app.register(docsRoutes);
   await app.register(playgroundRoutes);
-  await app.register(metricsRoutes(metrics));
-  app.decorate('model', model);
 }
 
 export interface RegisteredRoute {
@@ -140,7 +148,9 @@ export interface RegisteredRoute {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    model: ModelService;
+    service: Service;
+    /** This process's model runtime (roles all and worker); throws on an API process. */
+    readonly model: ModelService;
     /** Every route as registered (the OpenAPI test compares them with openapi.yaml). */
     registeredRoutes: readonly RegisteredRoute[];
   }

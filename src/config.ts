@@ -71,7 +71,8 @@ export const ConfigSchema = Type.Object({
     default: 200,
     description: 'Most jobs kept at once (each holds up to ~1 MB of images); the oldest finished go first',
   }),
-  ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest steps × restarts of one attack (for mode=minimal, × its probes; for an evaluation, per ε)' }),
+  ADVPROBE_MAX_STEPS: Type.Integer({ minimum: 1, default: 1000, description: 'Largest gradient budget of one attack: steps × restarts (apgd-t: × targets; mode=minimal: × its probes; an evaluation: per ε and attack)' }),
+  ADVPROBE_MAX_QUERIES: Type.Integer({ minimum: 1, default: 10000, description: 'Largest forward-pass budget of one square attack: queries × restarts (an evaluation: per ε)' }),
   ADVPROBE_MAX_EVALUATION_IMAGES: Type.Integer({ minimum: 1, default: 100, description: 'Most images in one POST /v1/evaluations' }),
   ADVPROBE_MAX_EVALUATION_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024, description: 'Most bytes of images in one POST /v1/evaluations (each image also obeys ADVPROBE_MAX_UPLOAD_BYTES)' }),
   ADVPROBE_API_KEYS: Type.String({
@@ -85,6 +86,30 @@ export const ConfigSchema = Type.Object({
     minimum: 0,
     default: 30_000,
     description: 'On SIGTERM, how long running jobs may finish before they are failed with shutting_down',
+  }),
+  ADVPROBE_REDIS_URL: Type.String({
+    default: '',
+    description: 'Redis for the distributed mode (e.g. redis://127.0.0.1:6379): jobs, results, events and the rate limit live there and any number of API and worker processes share them. Empty: embedded mode, everything in this process',
+  }),
+  ADVPROBE_ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
+    default: 'all',
+    description: 'all: HTTP and model worker in one process; api: HTTP only, no model loaded; worker: the model only, serving /healthz, /readyz and /metrics. api and worker need ADVPROBE_REDIS_URL',
+  }),
+  ADVPROBE_REDIS_PREFIX: Type.String({
+    default: 'advprobe',
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: 'Prefix of every Redis key and queue name: deployments (or test runs) sharing one Redis stay apart',
+  }),
+  ADVPROBE_ENGINE_THREADS: Type.Integer({
+    minimum: 0,
+    maximum: 256,
+    default: 0,
+    description: 'Threads of each multi-threaded CPU engine (ONNX Runtime); 0 = the cores shared out among the model worker threads',
+  }),
+  ADVPROBE_SSE_HEARTBEAT_MS: Type.Integer({
+    minimum: 100,
+    default: 15_000,
+    description: 'Event streams send a comment line this often, so proxies and clients see a live connection between steps',
   }),
   ADVPROBE_TEST_HOOKS: Type.Boolean({ default: false, description: 'Test-only: lets tests make the model worker crash mid-job. Never set in production' }),
 });
@@ -101,6 +126,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!Value.Check(ConfigSchema, config)) {
     const problems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path.slice(1)}: ${e.message}`);
     throw new Error(`invalid configuration: ${[...new Set(problems)].join('; ')}`);
+  }
+  if (config.ADVPROBE_ROLE !== 'all' && !config.ADVPROBE_REDIS_URL) {
+    throw new Error(`invalid configuration: ADVPROBE_ROLE: ${config.ADVPROBE_ROLE} needs ADVPROBE_REDIS_URL (api and worker processes meet in Redis)`);
   }
   return config;
 }

@@ -1,13 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { JobTiming } from './jobs/job-queue';
-import type { ModelService } from './jobs/model-service';
+import type { JobTiming } from './runtime/model-queue';
+import type { ModelService } from './runtime/model-service';
 
 /**
  * The service's Prometheus metrics, one registry per app. Names follow Prometheus
  * conventions (seconds, _total) and Triton/TorchServe's split of a request into queue
  * time and compute time. Each is described in the README.
  */
-export function createMetrics(model: ModelService) {
+export function createMetrics({ model, waiting }: { model: ModelService | null; waiting: () => Promise<number> }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'advprobe_' });
   const registers = [registry];
@@ -32,13 +32,20 @@ export function createMetrics(model: ModelService) {
       labelNames: ['adversarial', 'quantized_adversarial'],
       registers,
     }),
-    queueLength: new Gauge({ name: 'advprobe_queue_length', help: 'Jobs waiting for the model worker', registers, collect() { this.set(model.queueLength); } }),
+    queueLength: new Gauge({
+      name: 'advprobe_queue_length',
+      help: 'Jobs waiting for a model worker (in Redis: over every process)',
+      registers,
+      async collect() {
+        this.set(await waiting().catch(() => 0));
+      },
+    }),
     tensors: new Gauge({
       name: 'advprobe_model_tensors',
       help: 'Tensors held by the model worker (its weights included); constant when nothing leaks',
       registers,
       async collect() {
-        if (model.state.status === 'ready') this.set(await model.tensorCount());
+        if (model?.state.status === 'ready') this.set(await model.tensorCount());
       },
     }),
     backend: new Gauge({
@@ -48,12 +55,13 @@ export function createMetrics(model: ModelService) {
       registers,
       collect() {
         this.reset();
+        if (!model) return; // an API process loads no model
         const state = model.state;
         this.set({ model: model.manifest.name, backend: state.status === 'ready' ? state.info.backend : 'none', status: state.status }, 1);
       },
     }),
   };
-  model.onBatch((kind, images) => metrics.batchSize.observe({ kind: kind === 'logits' ? 'forward' : 'gradient' }, images));
+  model?.onBatch((kind, images) => metrics.batchSize.observe({ kind: kind === 'logits' ? 'forward' : 'gradient' }, images));
   return metrics;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The shared wrapper around the PGD loop (Foolbox's idea: the attack implements its loop,
- * one wrapper does the rest): resolves the true label and the target from the clean
+ * The shared wrapper around every attack's loop (Foolbox's idea: the attack implements its
+ * loop, algorithm.ts; one wrapper does the rest): resolves the true label and the target from the clean
  * prediction, runs the restarts and keeps the best δ per sample (success first, then the
  * higher objective), then quantises the adversarial image to 8 bits exactly as it is
  * returned, classifies that again, and — with quantize=refine — takes a few L∞ steps on
@@ -11,11 +11,14 @@ import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
 import { argmaxExcept, isSuccess, objectiveCoefficients } from './losses';
 import { maxProbes, searchMinimalEpsilon, type SearchOutcome } from './minimal';
-import { add, batchLogits, subtract, type PgdHooks, type PgdRun } from './pgd';
+import type { AttackRun, StepHooks } from './algorithm';
+import { add, batchLogits, subtract } from './batch';
+import { countingEngine, type CallCounts } from './counting-engine';
 import { norms } from './projection';
 import { seededRandom } from './random';
+import { algorithmOf } from './registry';
 import { bestOfRestarts } from './restarts';
-import { AttackInputError, type AttackSample, type MinimalSearch, type PgdSettings, type TargetSpec } from './types';
+import { AttackInputError, type AttackSample, type MinimalSearch, type AttackSettings, type TargetSpec } from './types';
 
 /** Most grid steps tried when rounding to 8 bits undid the attack. */
 export const MAX_REFINE_STEPS = 10;
@@ -50,12 +53,14 @@ export interface AttackOutcome {
   losses: { step: number; loss: number }[];
   /** With mode=minimal: the smallest ε found and the bracket around it. */
   search: SearchOutcome | null;
+  /** Passes the attack's own runs took (restarts and probes included; not the clean pass nor the 8-bit re-check). */
+  calls: CallCounts;
 }
 
 export async function runAttack(
   engine: ClassifierEngine,
   sample: AttackSample,
-  settings: PgdSettings,
+  settings: AttackSettings,
   hooks: AttackHooks = {},
   search: MinimalSearch | null = null,
 ): Promise<AttackOutcome> {
@@ -65,19 +70,20 @@ export async function runAttack(
   const label = sample.label ?? argmaxExcept(cleanLogits, -1);
   const target = resolveTarget(sample.target, label, clean, random);
   const problem = { xs: [sample.x], labels: [label], targets: [target], cleanLogits: [cleanLogits] };
-  const totalSteps = settings.steps * settings.restarts * (search ? maxProbes(search) : 1);
+  const totalSteps = algorithmOf(settings.attack).steps(settings) * settings.restarts * (search ? maxProbes(search) : 1);
+  const counted = countingEngine(engine);
   const tracker = progressTracker(label, target, cleanLogits, totalSteps, hooks);
 
-  let run: PgdRun;
+  let run: AttackRun;
   let epsilon = settings.epsilon;
   let searchOutcome: SearchOutcome | null = null;
   if (search) {
-    const found = await searchMinimalEpsilon(engine, problem, settings, search, random, tracker.hooksAt);
+    const found = await searchMinimalEpsilon(counted.engine, problem, settings, search, random, tracker.hooksAt);
     run = found.run!; // without a known bracket the search always returns its last run
     searchOutcome = found.outcome;
     epsilon = found.outcome.minimalEpsilon ?? search.epsilonMax;
   } else {
-    run = await bestOfRestarts(engine, problem, settings, random, tracker.hooksAt(settings.epsilon), false);
+    run = await bestOfRestarts(counted.engine, problem, settings, random, tracker.hooksAt(settings.epsilon), false);
   }
   const xAdv = add(sample.x, run.delta[0]);
   const quantized = await quantize(engine, sample.x, xAdv, label, target, { ...settings, epsilon }, hooks);
@@ -92,6 +98,7 @@ export async function runAttack(
     quantizedPerturbation: norms(quantizedDelta),
     losses: tracker.losses,
     search: searchOutcome,
+    calls: { ...counted.counts },
   };
 }
 
@@ -101,7 +108,7 @@ function progressTracker(label: number, target: number | null, cleanLogits: Floa
   let taken = 0;
   return {
     losses,
-    hooksAt: (epsilon: number): PgdHooks => ({
+    hooksAt: (epsilon: number): StepHooks => ({
       beforeStep: hooks.beforeStep,
       onStep: (_step, objectives, logits) => {
         const p = softmax(logits[0] ?? cleanLogits);
@@ -146,7 +153,7 @@ async function quantize(
   xAdv: Float32Array,
   label: number,
   target: number | null,
-  settings: PgdSettings,
+  settings: AttackSettings,
   hooks: AttackHooks,
 ): Promise<AttackOutcome['quantized']> {
   const pixels = toBytes(xAdv);

@@ -7,6 +7,10 @@ import type { LossKind } from './types';
  * - ce, targeted:   CE(y) − CE(t) (tutorial)   → a = −e_y + e_t
  * - margin, untargeted: max_{j≠y} z_j − z_y    → b = e_j* − e_y
  * - margin, targeted:   z_t − max_{j≠t} z_j    → b = e_t − e_j*
+ * - dlr, untargeted: −(z_y − max_{j≠y} z_j) / (z_π1 − z_π3)           (Croce & Hein 2020)
+ * - dlr, targeted:   −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2)   (π: classes by logit, descending)
+ *   DLR is not linear in z, so b = ∂DLR/∂z taken at `logits`: exact at the clean image, and
+ *   one step behind after it (the ranking and the scale of the previous iterate).
  * For the margin, j* comes from `logits` (the latest known logits of each sample).
  */
 export function objectiveCoefficients(
@@ -26,6 +30,8 @@ export function objectiveCoefficients(
     if (kind === 'ce') {
       a[row + y] -= 1;
       if (t !== null) a[row + t] += 1;
+    } else if (kind === 'dlr') {
+      b.set(dlrGradient(logits[i], y, t), row);
     } else if (t === null) {
       b[row + argmaxExcept(logits[i], y)] += 1;
       b[row + y] -= 1;
@@ -39,6 +45,7 @@ export function objectiveCoefficients(
 
 /** The objective's value computed exactly from logits (no lag in j* for the margin). */
 export function objectiveValue(kind: LossKind, logits: Float32Array, label: number, target: number | null): number {
+  if (kind === 'dlr') return dlrValue(logits, label, target);
   if (kind === 'margin') {
     return target === null ? logits[argmaxExcept(logits, label)] - logits[label] : logits[target] - logits[argmaxExcept(logits, target)];
   }
@@ -64,4 +71,55 @@ function logSumExp(logits: Float32Array): number {
   let sum = 0;
   for (const z of logits) sum += Math.exp(z - max);
   return max + Math.log(sum);
+}
+
+/** Keeps DLR finite when the top logits tie (the reference's 1e-12). */
+const DLR_GUARD = 1e-12;
+
+/** The difference of logits ratio, untargeted (target null) or targeted. */
+export function dlrValue(z: Float32Array, label: number, target: number | null): number {
+  const [p1, p3, p4] = dlrRanks(z);
+  if (target === null) return -(z[label] - z[argmaxExcept(z, label)]) / (z[p1] - z[p3] + DLR_GUARD);
+  return -(z[label] - z[target]) / (z[p1] - (z[p3] + z[p4]) / 2 + DLR_GUARD);
+}
+
+/** ∂DLR/∂z at z, with the ranking held fixed (a quotient rule: −N'/D + N·D'/D²). */
+export function dlrGradient(z: Float32Array, label: number, target: number | null): Float32Array {
+  const g = new Float32Array(z.length);
+  const [p1, p3, p4] = dlrRanks(z);
+  const other = target ?? argmaxExcept(z, label);
+  const n = z[label] - z[other];
+  const d = target === null ? z[p1] - z[p3] + DLR_GUARD : z[p1] - (z[p3] + z[p4]) / 2 + DLR_GUARD;
+  g[label] -= 1 / d;
+  g[other] += 1 / d;
+  const dd = n / (d * d);
+  g[p1] += dd;
+  if (target === null) {
+    g[p3] -= dd;
+  } else {
+    g[p3] -= dd / 2;
+    g[p4] -= dd / 2;
+  }
+  return g;
+}
+
+/** π1, π3 and π4 (on fewer than 4 classes, the lowest there is stands in). */
+function dlrRanks(z: Float32Array): [number, number, number] {
+  const top = topIndices(z, 4);
+  const p3 = top[Math.min(2, top.length - 1)];
+  return [top[0], p3, top[Math.min(3, top.length - 1)]];
+}
+
+/** The indices of the `count` largest values, largest first (ties: the lower index first). */
+export function topIndices(values: Float32Array, count: number): number[] {
+  const top: number[] = [];
+  for (let k = 0; k < values.length; k++) {
+    let at = top.length;
+    while (at > 0 && values[k] > values[top[at - 1]]) at--;
+    if (at < count) {
+      top.splice(at, 0, k);
+      if (top.length > count) top.pop();
+    }
+  }
+  return top;
 }

@@ -13,11 +13,11 @@
  * PGD is a heuristic: "failed" means this attack found nothing, not that nothing exists.
  */
 import type { ClassifierEngine } from '../model/engine';
-import type { PgdHooks, PgdProblem, PgdRun } from './pgd';
+import type { AttackProblem, AttackRun, StepHooks } from './algorithm';
 import { norms } from './projection';
 import type { Random } from './random';
 import { bestOfRestarts } from './restarts';
-import type { MinimalSearch, PgdSettings } from './types';
+import type { MinimalSearch, AttackSettings } from './types';
 
 export interface SearchOutcome {
   minimalEpsilon: number | null;
@@ -41,15 +41,15 @@ export interface KnownBracket {
 
 export async function searchMinimalEpsilon(
   engine: ClassifierEngine,
-  problem: PgdProblem,
-  settings: PgdSettings,
+  problem: AttackProblem,
+  settings: AttackSettings,
   search: MinimalSearch,
   random: Random,
-  hooksAt: (epsilon: number) => PgdHooks,
+  hooksAt: (epsilon: number) => StepHooks,
   known?: KnownBracket,
-): Promise<{ run: PgdRun | undefined; outcome: SearchOutcome }> {
+): Promise<{ run: AttackRun | undefined; outcome: SearchOutcome }> {
   const probes: SearchOutcome['probes'] = [];
-  const probe = async (epsilon: number, from: Float32Array[] | undefined): Promise<PgdRun> => {
+  const probe = async (epsilon: number, from: Float32Array[] | undefined): Promise<AttackRun> => {
     // The step size is given at epsilonMax and scales with the radius.
     const at = { ...settings, epsilon, stepSize: (settings.stepSize * epsilon) / search.epsilonMax, earlyStop: true };
     const first = from ? { from } : settings.randomStart ? 'random' : 'zero';
@@ -57,10 +57,10 @@ export async function searchMinimalEpsilon(
     probes.push({ epsilon, success: run.success[0] });
     return run;
   };
-  const size = (run: PgdRun): number => norms(run.delta[0])[settings.norm === 'linf' ? 'linf' : 'l2'];
+  const size = (run: AttackRun): number => norms(run.delta[0])[settings.norm === 'linf' ? 'linf' : 'l2'];
   const outcome = (minimalEpsilon: number | null, lowerBound: number): SearchOutcome => ({ minimalEpsilon, lowerBound, epsilonMax: search.epsilonMax, tolerance: search.tolerance, probes });
 
-  let best: PgdRun | undefined;
+  let best: AttackRun | undefined;
   let high: number;
   let low: number;
   if (known) {

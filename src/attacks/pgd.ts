@@ -1,75 +1,48 @@
 /**
- * Projected gradient descent (ascent on the attack objective) — Madry et al., "Towards Deep
- * Learning Models Resistant to Adversarial Attacks" (2018); Kolter & Madry, "Adversarial
- * Robustness", chapter 1 (plain-gradient variant).
+ * pgd — projected gradient descent (ascent on the attack objective). Madry et al.,
+ * "Towards Deep Learning Models Resistant to Adversarial Attacks" (ICLR 2018); Kolter &
+ * Madry, "Adversarial Robustness", chapter 1 (the plain-gradient variant).
  *
- * Distance: L∞ or L2, radius ε, in pixel units of images in [0, 1].
- * Arguments (PgdSettings): norm, epsilon, steps, stepSize α, optimizer (`sign`: δ += α·sign(∇)
- * for L∞, δ += α·∇/‖∇‖₂ for L2; `sgd`: δ += α·∇), loss (`ce` | `margin`), randomStart, earlyStop
- * (per sample: a sample that succeeds keeps that δ and leaves the batch), clamp (x + δ ∈ [0, 1]).
- * One call is one run; restarts and quantisation live in attack.ts.
- * Input: a batch of images in [0, 1]; a pure function of the engine, no tensors here.
+ * Norm: L∞ or L2, radius ε (`epsilon`, pixel units of [0, 1]; default 2/255).
+ * Arguments: steps (default 10), stepSize α (default 2.5·ε/steps), optimizer (`sign`,
+ * default: δ += α·sign(∇) for L∞, δ += α·∇/‖∇‖₂ for L2; `sgd`: δ += α·∇), loss (`ce`,
+ * default, | `margin` | `dlr`), randomStart (default false), earlyStop (default false: a
+ * sample that succeeds keeps that δ and leaves the batch), clamp (default true: x + δ ∈ [0, 1]).
+ * Calls per run: `steps` gradient passes and one forward pass.
  */
 import type { ClassifierEngine } from '../model/engine';
+import type { AttackAlgorithm, AttackProblem, AttackRun, StartPoint, StepHooks } from './algorithm';
+import { activeIndices, add, finishRun, pack, startingDeltas } from './batch';
 import { isSuccess, objectiveCoefficients, objectiveValue } from './losses';
-import { ascend, clampToBox, projectToBall, randomInBall } from './projection';
+import { ascend, clampToBox, projectToBall } from './projection';
 import type { Random } from './random';
-import type { PgdSettings } from './types';
+import type { AttackSettings } from './types';
 
-export interface PgdHooks {
-  /** Runs before every gradient step: the place to yield the thread and to throw on cancel. */
-  beforeStep?: () => Promise<void>;
-  /**
-   * After every step: each sample's objective, logits and δ at the iterate the step was
-   * taken from (NaN / null once done); the δ is a copy.
-   */
-  onStep?: (step: number, objectives: number[], logits: (Float32Array | null)[], deltas: (Float32Array | null)[]) => void;
-}
-
-export interface PgdRun {
-  delta: Float32Array[];
-  /** Logits at x + δ of the returned δ. */
-  logits: Float32Array[];
-  success: boolean[];
-  /** The objective at the returned δ. */
-  objective: number[];
-}
-
-export interface PgdProblem {
-  xs: Float32Array[];
-  labels: number[];
-  targets: (number | null)[];
-  /** Logits of the clean images (the margin's first j*). */
-  cleanLogits: Float32Array[];
-}
-
-/** Where δ starts: 0, a random point of the ball, or given perturbations (projected into the ball). */
-export type StartPoint = 'zero' | 'random' | { from: Float32Array[] };
+export const pgd: AttackAlgorithm = {
+  name: 'pgd',
+  steps: (settings) => settings.steps,
+  run: (engine, problem, settings, start, random, hooks) => pgdRun(engine, problem, settings, start, random, hooks),
+};
 
 export async function pgdRun(
   engine: ClassifierEngine,
-  problem: PgdProblem,
-  settings: PgdSettings,
+  problem: AttackProblem,
+  settings: AttackSettings,
   start: StartPoint,
   random: Random,
-  hooks: PgdHooks = {},
-): Promise<PgdRun> {
+  hooks: StepHooks = {},
+): Promise<AttackRun> {
   const { xs, labels, targets } = problem;
   const { norm, epsilon, clamp } = settings;
   const size = xs[0].length;
   const numClasses = engine.info.numClasses;
-  const delta = xs.map((x, i) => {
-    const d = start === 'random' ? randomInBall(size, norm, epsilon, random) : start === 'zero' ? new Float32Array(size) : start.from[i].slice();
-    if (typeof start === 'object') projectToBall(d, norm, epsilon);
-    if (clamp) clampToBox(x, d);
-    return d;
-  });
+  const delta = startingDeltas(xs, settings, start, random);
   const latest = problem.cleanLogits.map((z) => z.slice());
   const done = xs.map(() => false);
 
   for (let step = 0; step < settings.steps; step++) {
     await hooks.beforeStep?.();
-    const active = xs.map((_, i) => i).filter((i) => !done[i]);
+    const active = activeIndices(done);
     if (active.length === 0) break;
     const coefficients = objectiveCoefficients(settings.loss, active.map((i) => labels[i]), active.map((i) => targets[i]), active.map((i) => latest[i]), numClasses);
     const out = await engine.lossGradient(pack(active.map((i) => add(xs[i], delta[i]))), coefficients);
@@ -92,39 +65,5 @@ export async function pgdRun(
     });
     hooks.onStep?.(step, objectives, stepLogits, stepDeltas);
   }
-
-  const logits = await batchLogits(engine, xs.map((x, i) => add(x, delta[i])));
-  return {
-    delta,
-    logits,
-    success: logits.map((z, i) => isSuccess(z, labels[i], targets[i])),
-    objective: logits.map((z, i) => objectiveValue(settings.loss, z, labels[i], targets[i])),
-  };
-}
-
-export async function batchLogits(engine: ClassifierEngine, images: Float32Array[]): Promise<Float32Array[]> {
-  const k = engine.info.numClasses;
-  const all = await engine.logits(pack(images));
-  return images.map((_, i) => all.slice(i * k, (i + 1) * k));
-}
-
-export function pack(images: Float32Array[]): { data: Float32Array; count: number } {
-  const size = images[0].length;
-  const data = new Float32Array(images.length * size);
-  images.forEach((img, i) => data.set(img, i * size));
-  return { data, count: images.length };
-}
-
-/** a − b, as a new array. */
-export function subtract(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
-  return out;
-}
-
-/** x + δ, as a new array (a plain loop: this runs every step). */
-export function add(x: Float32Array, delta: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] + delta[i];
-  return out;
+  return finishRun(engine, problem, delta, settings.loss);
 }

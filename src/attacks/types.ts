@@ -1,10 +1,15 @@
-/** Settings of a projected-gradient attack, as the HTTP layer resolved them (pixel units, [0, 1]). */
+/** Settings of an attack, as the HTTP layer resolved them (pixel units, [0, 1]). */
 export type Norm = 'linf' | 'l2';
 export type StepRule = 'sign' | 'sgd';
-export type LossKind = 'ce' | 'margin';
+export type LossKind = 'ce' | 'margin' | 'dlr';
 export type QuantizeMode = 'refine' | 'round';
 
-export interface PgdSettings {
+/** Every attack behind the one interface (attacks/algorithm.ts), one file each. */
+export const ATTACK_NAMES = ['pgd', 'fgsm', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'square'] as const;
+export type AttackName = (typeof ATTACK_NAMES)[number];
+
+export interface AttackSettings {
+  attack: AttackName;
   norm: Norm;
   epsilon: number;
   steps: number;
@@ -19,6 +24,10 @@ export interface PgdSettings {
   seed: number;
   /** refine: if rounding to 8 bits undoes the attack, take a few more steps on the 8-bit grid. */
   quantize: QuantizeMode;
+  /** square: forward passes per run. */
+  queries: number;
+  /** apgd-t: the most likely other classes it targets, one after another. */
+  targets: number;
 }
 
 /** mode=minimal: bisect ε in (0, epsilonMax] down to `tolerance` (pixel units). */

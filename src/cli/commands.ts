@@ -8,9 +8,9 @@ import { evaluationCsv } from '../evaluation/csv';
 import { parseLabelsMap } from '../evaluation/labels-map';
 import { robustnessPlotSvg } from '../evaluation/plot';
 import { evaluateRobustness, type EvaluationImage } from '../evaluation/robustness';
-import { resolveAttackRequest, AttackFields } from '../http/attack-params';
-import { EvaluationFields, resolveEvaluationSettings } from '../http/evaluation-params';
-import { TopK } from '../http/schemas';
+import { attackLimits, resolveAttackRequest, AttackFields } from '../contract/attack-params';
+import { EvaluationFields, resolveEvaluationSettings } from '../contract/evaluation-params';
+import { TopK } from '../contract/classify';
 import { parseParams } from '../http/upload';
 import { Type } from '@sinclair/typebox';
 import { encodePng, exactDelta, scaledDelta } from '../images/encode';
@@ -53,7 +53,7 @@ export async function classifyCommand(files: string[], flags: Flags): Promise<vo
 export async function attackCommand(file: string, flags: Flags): Promise<void> {
   const ctx = openContext();
   const fields = parseParams(AttackFields, asFields(flags, ['out']));
-  const spec = resolveAttackRequest(fields, ctx.labels, ctx.config.ADVPROBE_MAX_STEPS);
+  const spec = resolveAttackRequest(fields, ctx.labels, attackLimits(ctx.config));
   const image = await ctx.decode(readFileSync(file));
   await withModel(ctx, async (engine) => {
     const bar = progressBar('step');
@@ -81,6 +81,7 @@ export async function attackCommand(file: string, flags: Flags): Promise<void> {
       const m = outcome.search.minimalEpsilon;
       console.log(`  minimal ε: ${m === null ? `none up to ${(outcome.search.epsilonMax * 255).toFixed(3)}/255` : `${(m * 255).toFixed(3)}/255`} (largest ε that failed: ${(outcome.search.lowerBound * 255).toFixed(3)}/255)`);
     }
+    console.log(`  ${spec.settings.attack}: ${outcome.calls.forward} forward and ${outcome.calls.gradient} gradient passes`);
     console.log(`  wrote ${written.join(', ')}`);
   });
 }
@@ -92,14 +93,14 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
   const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const ctx = openContext();
   const fields = parseParams(EvaluationFields, { ...asFields(flags, ['labels', 'out', 'limit', 'eps']), epsilons: String(flags.eps ?? flags.epsilons ?? '') });
-  const settings = resolveEvaluationSettings(fields, ctx.config.ADVPROBE_MAX_STEPS);
+  const settings = { ...resolveEvaluationSettings(fields, attackLimits(ctx.config)), batchSize: ctx.config.ADVPROBE_MAX_BATCH };
   const labelOf = parseLabelsMap(labelsJson, ctx.labels);
   const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
   if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
   const images: EvaluationImage[] = [];
   for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
   await withModel(ctx, async (engine) => {
-    say(`${images.length} images, ε = ${settings.epsilons.map((e) => `${+(e * 255).toFixed(3)}/255`).join(', ')}, ${settings.attack.steps} steps`);
+    say(`${images.length} images, ε = ${settings.epsilons.map((e) => `${+(e * 255).toFixed(3)}/255`).join(', ')}, ${describeAttacks(settings.attacks, settings.choices.steps)}`);
 
     const bar = progressBar('units');
     const started = performance.now();
@@ -108,9 +109,9 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\nclean accuracy ${result.cleanAccuracy.toFixed(3)}, empirical risk ${result.empiricalRisk.toFixed(3)} (${result.count} images, ${seconds.toFixed(0)} s)`);
-    console.log(['ε', 'ε×255', 'robust acc.', 'adv. risk', 'success'].map((h) => h.padStart(12)).join(''));
+    console.log([...['ε', 'ε×255', 'robust acc.', 'adv. risk', 'success'].map((h) => h.padStart(12)), '  broken by'].join(''));
     for (const e of result.epsilons) {
-      console.log([e.epsilon.toFixed(5), (e.epsilon * 255).toFixed(3), e.robustAccuracy.toFixed(3), e.adversarialRisk.toFixed(3), e.successRate.toFixed(3)].map((c) => c.padStart(12)).join(''));
+      console.log([e.epsilon.toFixed(5), (e.epsilon * 255).toFixed(3), e.robustAccuracy.toFixed(3), e.adversarialRisk.toFixed(3), e.successRate.toFixed(3)].map((c) => c.padStart(12)).join('') + `  ${Object.entries(e.brokenBy).map(([a, n]) => `${a} ${n}`).join(', ')}`);
     }
     const found = result.images.map((r) => r.minimalEpsilon).filter((m): m is number => m !== null).sort((a, b) => a - b);
     if (found.length) console.log(`minimal ε × 255: median ${(found[Math.floor(found.length / 2)] * 255).toFixed(3)} over ${found.length} images flipped`);
@@ -119,11 +120,16 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
     const out = (ext: string) => path.join(outDir, `evaluation.${ext}`);
     writeFileSync(out('json'), JSON.stringify({ settings, ...result }, null, 2));
     writeFileSync(out('csv'), evaluationCsv(result, ctx.labels));
-    const svg = robustnessPlotSvg(result, `ResNet50 robustness, PGD-${settings.attack.steps} (${settings.attack.norm})`);
+    const svg = robustnessPlotSvg(result, `ResNet50 robustness, ${describeAttacks(settings.attacks, settings.choices.steps)} (${settings.choices.norm})`);
     writeFileSync(out('svg'), svg);
     await sharp(Buffer.from(svg)).png().toFile(out('png'));
     console.log(`wrote ${['json', 'csv', 'svg', 'png'].map(out).join(', ')}`);
   });
+}
+
+/** "PGD-10" or "worst of apgd-ce, apgd-t, square" for titles. */
+function describeAttacks(attacks: string[], steps: number | undefined): string {
+  return attacks.length === 1 && attacks[0] === 'pgd' ? `PGD-${steps ?? 10}` : `worst of ${attacks.join(', ')}`;
 }
 
 function progressBar(unit: string): SingleBar {

@@ -1,22 +1,24 @@
 /**
  * `npx advprobe`: the service's engine and attacks without a server.
  *   advprobe classify FILE... [--topk 5]
- *   advprobe attack FILE [--epsilon 2/255 --steps 10 --target airliner --mode minimal ... --out DIR]
- *   advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--steps 10 --limit N --out DIR]
+ *   advprobe attack FILE [--attack apgd-ce --epsilon 2/255 --steps 10 --target airliner --mode minimal ... --out DIR]
+ *   advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks autoattack --steps 10 --limit N --out DIR]
  * Option names are the HTTP fields' (see openapi.yaml); settings come from the same
  * environment variables as the service (ADVPROBE_BACKEND, ADVPROBE_RESIZE, ...).
  */
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors';
-import { AttackFields } from '../http/attack-params';
-import { EvaluationFields } from '../http/evaluation-params';
+import { AttackFields } from '../contract/attack-params';
+import { EvaluationFields } from '../contract/evaluation-params';
 import { attackCommand, classifyCommand, evaluateCommand } from './commands';
 
 const USAGE = `usage:
   advprobe classify FILE... [--topk N]
-  advprobe attack FILE [--epsilon 2/255] [--steps 10] [--target LABEL|INDEX|random|least-likely] [--mode attack|minimal]
-                       [--norm linf|l2] [--loss ce|margin] [--optimizer sign|sgd] [--seed N] [--out DIR] ...
-  advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--steps 10] [--limit N] [--out DIR] ...
+  advprobe attack FILE [--attack pgd|fgsm|apgd-ce|apgd-dlr|apgd-t|square] [--epsilon 2/255] [--steps 10]
+                       [--queries 1000] [--targets 9] [--target LABEL|INDEX|random|least-likely] [--mode attack|minimal]
+                       [--norm linf|l2] [--loss ce|margin|dlr] [--optimizer sign|sgd] [--seed N] [--out DIR] ...
+  advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks pgd|autoattack|LIST] [--steps 10]
+                       [--targets 9] [--queries 1000] [--limit N] [--out DIR] ...
 Options take the names of the HTTP fields (openapi.yaml); attack writes FILE's PNGs next to it (or in --out);
 eval writes evaluation.json, .csv, .svg and .png to --out (default: the current folder).`;
 

@@ -11,13 +11,21 @@
  * what a smaller ball holds is inside a larger one, so the worst case found at ε counts for
  * every larger ε: adversarial risk never decreases with ε, and is never below the
  * empirical risk (δ = 0 is in every ball). Untargeted only.
+ * With `attacks` other than pgd alone, the evaluation is AutoAttack's worst case: at each
+ * ε the attacks run in order, each only on the images still correctly classified (an
+ * image broken at a smaller ε stays broken), early-stopped, and each image records which
+ * attack broke it. The minimal-ε search stays PGD's bisection, warm-started from the δ
+ * that broke the image, whichever attack found it.
  * A pure function of the engine: the CLI runs it on a local engine, the service through
  * the model worker's queue.
  */
+import type { AttackProblem, StartPoint } from '../attacks/algorithm';
+import { batchLogits } from '../attacks/batch';
+import { settingsFor, type AttackChoices } from '../attacks/defaults';
 import { searchMinimalEpsilon } from '../attacks/minimal';
-import { batchLogits, pgdRun, type PgdProblem, type StartPoint } from '../attacks/pgd';
 import { seededRandom, type Random } from '../attacks/random';
-import type { PgdSettings } from '../attacks/types';
+import { algorithmOf } from '../attacks/registry';
+import type { AttackName, AttackSettings } from '../attacks/types';
 import type { ClassifierEngine } from '../model/engine';
 
 export interface EvaluationImage {
@@ -28,8 +36,10 @@ export interface EvaluationImage {
 }
 
 export interface EvaluationSettings {
-  /** The attack at each ε; stepSize null: 2.5·ε/steps for each ε. epsilon, earlyStop and quantize are not used. */
-  attack: Omit<PgdSettings, 'epsilon' | 'stepSize' | 'earlyStop' | 'quantize'> & { stepSize: number | null };
+  /** The attacks in order; `['pgd']` is the plain PGD evaluation, anything else the worst case over them. */
+  attacks: AttackName[];
+  /** The request's choices, shared by the attacks (missing ones: each attack's default; epsilon: each grid point). */
+  choices: Omit<AttackChoices, 'epsilon' | 'earlyStop' | 'quantize'>;
   epsilons: number[];
   /** The minimal-ε search's tolerance; null: no search (minimalEpsilon from the grid only). */
   tolerance: number | null;
@@ -43,6 +53,8 @@ export interface EvaluationProgress {
   done: number;
   total: number;
   epsilon: number | null;
+  /** The attack now running (phase attack). */
+  attack: AttackName | null;
 }
 
 export interface ImagePoint {
@@ -51,22 +63,34 @@ export interface ImagePoint {
   correct: boolean;
 }
 
+/** Who broke an image: `clean` when it was misclassified without an attack, else the attack's name; null: nobody. */
+export type BrokenBy = AttackName | 'clean' | null;
+
 export interface ImageReport {
   name: string;
   label: number;
   clean: ImagePoint & { probability: number };
-  atEpsilon: (ImagePoint & { epsilon: number })[];
+  atEpsilon: (ImagePoint & { epsilon: number; brokenBy: BrokenBy })[];
   /** Smallest ε found that flips it (0: misclassified already); null: not flipped up to the largest ε. */
   minimalEpsilon: number | null;
   /** The largest ε tried that failed (0 if none did). */
   lowerBound: number;
 }
 
+export interface EpsilonReport {
+  epsilon: number;
+  robustAccuracy: number;
+  adversarialRisk: number;
+  successRate: number;
+  /** Images each attack broke at this ε (those broken at a smaller ε included, under the attack that did it). */
+  brokenBy: Partial<Record<AttackName, number>>;
+}
+
 export interface EvaluationResult {
   count: number;
   cleanAccuracy: number;
   empiricalRisk: number;
-  epsilons: { epsilon: number; robustAccuracy: number; adversarialRisk: number; successRate: number }[];
+  epsilons: EpsilonReport[];
   images: ImageReport[];
 }
 
@@ -78,48 +102,72 @@ export interface EvaluationHooks {
 
 /** Where each image stands: its worst point so far and the δ that reached it. */
 interface ImageState {
+  cleanLogits: Float32Array;
   worst: ImagePoint;
+  brokenBy: BrokenBy;
   /** First δ (and its ε) that flipped the image, for the minimal search's warm start. */
   flipped: { epsilon: number; delta: Float32Array } | null;
   delta: Float32Array;
 }
 
+/** The attack settings at one ε. */
+export function settingsAt(settings: Pick<EvaluationSettings, 'choices'>, attack: AttackName, epsilon: number, earlyStop: boolean): AttackSettings {
+  return settingsFor(attack, { ...settings.choices, epsilon, earlyStop, quantize: 'round' });
+}
+
+export const isPlainPgd = (attacks: AttackName[]): boolean => attacks.length === 1 && attacks[0] === 'pgd';
+
 export async function evaluateRobustness(engine: ClassifierEngine, images: EvaluationImage[], settings: EvaluationSettings, hooks: EvaluationHooks = {}): Promise<EvaluationResult> {
   const epsilons = [...settings.epsilons].sort((a, b) => a - b);
-  const random = seededRandom(settings.attack.seed);
-  const batches = chunk(images.map((_, i) => i), settings.batchSize);
+  const random = seededRandom(settings.choices.seed);
+  const batchSize = Math.max(1, settings.batchSize);
   const total = images.length * (epsilons.length + (settings.tolerance === null ? 0 : 1));
   let done = 0;
-  const report = (phase: EvaluationProgress['phase'], epsilon: number | null, units: number) => {
+  const report = (phase: EvaluationProgress['phase'], epsilon: number | null, units: number, attack: AttackName | null = null) => {
     done += units;
-    hooks.onProgress?.({ phase, done, total, epsilon });
+    hooks.onProgress?.({ phase, done, total, epsilon, attack });
   };
 
   // Clean predictions and losses.
   const reports: ImageReport[] = [];
   const states: ImageState[] = [];
-  for (const batch of batches) {
+  for (const batch of chunk(images.map((_, i) => i), batchSize)) {
     await hooks.beforeStep?.();
     const logits = await batchLogits(engine, batch.map((i) => images[i].x));
     batch.forEach((i, j) => {
       const point = pointOf(logits[j], images[i].label);
       reports[i] = { name: images[i].name, label: images[i].label, clean: { ...point, probability: Math.exp(-point.loss) }, atEpsilon: [], minimalEpsilon: null, lowerBound: 0 };
-      states[i] = { worst: point, flipped: point.correct ? null : { epsilon: 0, delta: new Float32Array(images[i].x.length) }, delta: new Float32Array(images[i].x.length) };
+      const zero = new Float32Array(images[i].x.length);
+      states[i] = { cleanLogits: logits[j], worst: point, brokenBy: point.correct ? null : 'clean', flipped: point.correct ? null : { epsilon: 0, delta: zero }, delta: zero };
     });
   }
   report('clean', null, 0);
 
+  const batches = chunk(images.map((_, i) => i), batchSize);
   for (const [k, epsilon] of epsilons.entries()) {
-    const at: PgdSettings = { ...settings.attack, epsilon, stepSize: settings.attack.stepSize ?? (2.5 * epsilon) / settings.attack.steps, earlyStop: false, quantize: 'round' };
-    for (const batch of batches) {
-      // The smallest ball starts as the attack says; each larger one from the worst δ so far.
-      const first: StartPoint = k > 0 ? { from: batch.map((i) => states[i].delta) } : settings.attack.randomStart ? 'random' : 'zero';
-      await attackBatch(engine, images, states, batch, at, first, random, hooks);
-      for (const i of batch) {
-        if (!states[i].worst.correct && !states[i].flipped) states[i].flipped = { epsilon, delta: states[i].delta.slice() };
-        reports[i].atEpsilon.push({ epsilon, ...states[i].worst });
+    if (isPlainPgd(settings.attacks)) {
+      // Every image, every ε: the smallest ball starts as the attack says, each larger one from the worst δ so far.
+      const at = settingsAt(settings, 'pgd', epsilon, false);
+      for (const batch of batches) {
+        const first: StartPoint = k > 0 ? { from: batch.map((i) => states[i].delta) } : at.randomStart ? 'random' : 'zero';
+        await attackBatch(engine, images, states, batch, at, first, random, hooks);
+        report('attack', epsilon, batch.length, 'pgd');
       }
-      report('attack', epsilon, batch.length);
+    } else {
+      report('attack', epsilon, states.filter((s) => !s.worst.correct).length, settings.attacks[0]);
+      for (const [n, attack] of settings.attacks.entries()) {
+        const at = settingsAt(settings, attack, epsilon, true);
+        const pending = images.map((_, i) => i).filter((i) => states[i].worst.correct);
+        for (const batch of chunk(pending, batchSize)) {
+          await attackBatch(engine, images, states, batch, at, at.randomStart ? 'random' : 'zero', random, hooks);
+          const last = n === settings.attacks.length - 1;
+          report('attack', epsilon, batch.filter((i) => last || !states[i].worst.correct).length, attack);
+        }
+      }
+    }
+    for (const i of images.keys()) {
+      if (!states[i].worst.correct && !states[i].flipped) states[i].flipped = { epsilon, delta: states[i].delta.slice() };
+      reports[i].atEpsilon.push({ epsilon, ...states[i].worst, brokenBy: states[i].brokenBy });
     }
   }
 
@@ -130,8 +178,8 @@ export async function evaluateRobustness(engine: ClassifierEngine, images: Evalu
         reports[i].lowerBound = epsilons.at(-1) ?? 0;
       } else if (flipped.epsilon > 0) {
         const below = epsilons.filter((e) => e < flipped.epsilon).at(-1) ?? 0;
-        const at: PgdSettings = { ...settings.attack, epsilon: flipped.epsilon, stepSize: settings.attack.stepSize ?? (2.5 * flipped.epsilon) / settings.attack.steps, earlyStop: true, quantize: 'round' };
-        const problem: PgdProblem = { xs: [image.x], labels: [image.label], targets: [null], cleanLogits: [new Float32Array(engine.info.numClasses)] };
+        const at = settingsAt(settings, 'pgd', flipped.epsilon, true);
+        const problem: AttackProblem = { xs: [image.x], labels: [image.label], targets: [null], cleanLogits: [states[i].cleanLogits] };
         const search = { epsilonMax: flipped.epsilon, tolerance: settings.tolerance };
         const { outcome } = await searchMinimalEpsilon(engine, problem, at, search, random, () => ({ beforeStep: hooks.beforeStep }), { low: below, high: flipped.epsilon, from: [flipped.delta] });
         reports[i].minimalEpsilon = outcome.minimalEpsilon;
@@ -159,43 +207,48 @@ export async function evaluateRobustness(engine: ClassifierEngine, images: Evalu
       robustAccuracy: mean(reports.map((r) => Number(r.atEpsilon[k].correct))),
       adversarialRisk: mean(reports.map((r) => r.atEpsilon[k].loss)),
       successRate: mean(cleanCorrect.map((r) => Number(!r.atEpsilon[k].correct))),
+      brokenBy: Object.fromEntries(settings.attacks.map((a) => [a, reports.filter((r) => r.atEpsilon[k].brokenBy === a).length])),
     })),
     images: reports,
   };
 }
 
 /**
- * PGD on one batch at one ε (restarts: later runs from random starts), folding every
+ * One attack on one batch at one ε (restarts: later runs from random starts), folding every
  * iterate into each image's worst point: a misclassified point beats a correct one, then
- * the higher loss. The first run starts from the image's worst δ so far.
+ * the higher loss. The image that turns misclassified is marked broken by this attack.
  */
 async function attackBatch(
   engine: ClassifierEngine,
   images: EvaluationImage[],
   states: ImageState[],
   batch: number[],
-  settings: PgdSettings,
+  settings: AttackSettings,
   first: StartPoint,
   random: Random,
   hooks: EvaluationHooks,
 ): Promise<void> {
-  const problem: PgdProblem = {
-    xs: batch.map((i) => images[i].x),
-    labels: batch.map((i) => images[i].label),
-    targets: batch.map(() => null),
-    cleanLogits: batch.map(() => new Float32Array(engine.info.numClasses)),
-  };
-  const consider = (j: number, logits: Float32Array, delta: Float32Array): void => {
-    const state = states[batch[j]];
-    const point = pointOf(logits, images[batch[j]].label);
-    if (worse(point, state.worst)) {
+  const algorithm = algorithmOf(settings.attack);
+  for (let run = 0; run < settings.restarts; run++) {
+    // Early-stopped (the worst case over attacks): a restart runs only on the images still correct.
+    const members = run > 0 && settings.earlyStop ? batch.filter((i) => states[i].worst.correct) : batch;
+    if (members.length === 0) break;
+    const problem: AttackProblem = {
+      xs: members.map((i) => images[i].x),
+      labels: members.map((i) => images[i].label),
+      targets: members.map(() => null),
+      cleanLogits: members.map((i) => states[i].cleanLogits),
+    };
+    const consider = (j: number, logits: Float32Array, delta: Float32Array): void => {
+      const state = states[members[j]];
+      const point = pointOf(logits, images[members[j]].label);
+      if (!worse(point, state.worst)) return;
+      if (state.worst.correct && !point.correct) state.brokenBy = settings.attack;
       state.worst = point;
       state.delta = delta.slice();
-    }
-  };
-  for (let run = 0; run < settings.restarts; run++) {
+    };
     const start: StartPoint = run > 0 ? 'random' : first;
-    const result = await pgdRun(engine, problem, settings, start, random, {
+    const result = await algorithm.run(engine, problem, settings, start, random, {
       beforeStep: hooks.beforeStep,
       onStep: (_step, _objectives, logits, deltas) => logits.forEach((z, j) => z && consider(j, z, deltas[j]!)),
     });

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 
 /**
  * The HTTP contract, in one place: fastify validates requests and serialises responses
@@ -13,30 +13,6 @@ export const ErrorResponse = Type.Object(
   },
   { $id: 'ErrorResponse', description: 'Every error, 4xx and 5xx' },
 );
-
-export const Prediction = Type.Object({
-  classIndex: Type.Integer({ minimum: 0 }),
-  label: Type.String(),
-  probability: Type.Number({ minimum: 0, maximum: 1 }),
-});
-
-export const Timing = Type.Object({
-  queue: Type.Number({ description: 'ms waiting for the model worker' }),
-  compute: Type.Number({ description: 'ms in the model worker' }),
-  total: Type.Number({ description: 'ms from queueing to result' }),
-});
-
-export const TopK = Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'how many predictions to return' });
-
-export const ClassifyFields = Type.Object({ topk: Type.Optional(TopK) }, { additionalProperties: false });
-export type ClassifyFields = Static<typeof ClassifyFields>;
-
-export const ClassifyResponse = Type.Object({
-  model: Type.String(),
-  backend: Type.String({ description: 'TensorFlow.js backend that ran the model' }),
-  predictions: Type.Array(Prediction, { description: 'most probable first' }),
-  timingMs: Timing,
-});
 
 export const ModelDescription = Type.Object({
   name: Type.String(),
@@ -56,7 +32,7 @@ export const ModelDescription = Type.Object({
   }),
   numClasses: Type.Integer(),
   source: Type.Object({ package: Type.String(), version: Type.String(), licence: Type.String() }),
-  status: Type.Union([Type.Literal('loading'), Type.Literal('ready'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('loading'), Type.Literal('ready'), Type.Literal('failed'), Type.Literal('unavailable')]),
   backend: Type.Union([Type.String(), Type.Null()], { description: 'backend running it, null until loaded' }),
 });
 
@@ -70,10 +46,13 @@ export const LabelsResponse = Type.Object({
 export const HealthResponse = Type.Object({ status: Type.Literal('ok') });
 
 export const ReadyResponse = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('loading'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('loading'), Type.Literal('failed'), Type.Literal('unavailable')], {
+    description: 'unavailable: Redis is unreachable (distributed mode)',
+  }),
+  role: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]),
   model: Type.String(),
-  backend: Type.Union([Type.String(), Type.Null()]),
-  queueLength: Type.Integer(),
+  backend: Type.Union([Type.String(), Type.Null()], { description: "this process's engine; null before it loads, and on an API process (no model)" }),
+  queueLength: Type.Integer({ description: 'jobs waiting for a model worker (in Redis: over every process)' }),
   reason: Type.Optional(Type.String()),
 });
 

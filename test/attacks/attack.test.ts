@@ -2,7 +2,7 @@ import { runAttack } from '../../src/attacks/attack';
 import { pgdRun } from '../../src/attacks/pgd';
 import { norms } from '../../src/attacks/projection';
 import { seededRandom } from '../../src/attacks/random';
-import { AttackCancelledError, AttackInputError, type PgdSettings } from '../../src/attacks/types';
+import { AttackCancelledError, AttackInputError, type AttackSettings } from '../../src/attacks/types';
 import { linearEngine } from '../helpers/linear-engine';
 
 // Three classes over a 6-pixel image; class 0 wins on the clean image by a small margin.
@@ -12,8 +12,8 @@ const W = [
   [1, -1, 1, -1, 1, -1],
 ];
 const x = Float32Array.from([0.6, 0.6, 0.6, 0.5, 0.5, 0.5]);
-const settings: PgdSettings = {
-  norm: 'linf', epsilon: 0.1, steps: 10, stepSize: 0.025, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, earlyStop: false, clamp: true, seed: 1, quantize: 'round',
+const settings: AttackSettings = {
+  attack: 'pgd', norm: 'linf', epsilon: 0.1, steps: 10, stepSize: 0.025, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, earlyStop: false, clamp: true, seed: 1, quantize: 'round', queries: 0, targets: 0,
 };
 const engine = () => linearEngine(W, [0, 0, 0]);
 

@@ -1,6 +1,6 @@
 import { runAttack } from '../../src/attacks/attack';
 import { maxProbes } from '../../src/attacks/minimal';
-import type { PgdSettings } from '../../src/attacks/types';
+import type { AttackSettings } from '../../src/attacks/types';
 import { linearEngine } from '../helpers/linear-engine';
 
 // Class 0 wins the clean image by 0.3 over class 1; ‖w₁ − w₀‖₁ = 6, so the smallest L∞
@@ -13,8 +13,8 @@ const W = [
 ];
 const x = Float32Array.from([0.6, 0.6, 0.6, 0.5, 0.5, 0.5]);
 const TRUE_MINIMUM = 0.05;
-const settings: PgdSettings = {
-  norm: 'linf', epsilon: 0.2, steps: 10, stepSize: 0.05, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, earlyStop: true, clamp: true, seed: 1, quantize: 'round',
+const settings: AttackSettings = {
+  attack: 'pgd', norm: 'linf', epsilon: 0.2, steps: 10, stepSize: 0.05, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, earlyStop: true, clamp: true, seed: 1, quantize: 'round', queries: 0, targets: 0,
 };
 const engine = () => linearEngine(W, [0, 0, 0]);
 

@@ -60,6 +60,21 @@ if (!available && !process.env.CI) console.warn(`playground browser test skipped
     expect(problems).toEqual([]);
   });
 
+  it('runs the attack chosen in the dropdown with its own arguments (Square: queries, no steps)', async () => {
+    await page.selectOption('#attack', 'square');
+    expect(await page.isVisible('#queries')).toBe(true);
+    expect(await page.isVisible('#steps')).toBe(false);
+    await page.fill('#queries', '20');
+    await page.fill('#eps', '8');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#verdict')?.textContent?.includes('square: 0 gradient'), undefined, { timeout: 90_000 });
+    await page.selectOption('#attack', 'apgd-t');
+    expect(await page.isDisabled('input[name=mode][value=targeted]')).toBe(true);
+    expect(await page.isVisible('#targets')).toBe(true);
+    await page.selectOption('#attack', 'pgd');
+    expect(problems).toEqual([]);
+  });
+
   it('cancels a running attack', async () => {
     await page.fill('#steps', '200');
     await page.click('#start');

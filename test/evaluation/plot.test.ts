@@ -3,7 +3,7 @@ import { robustnessPlotSvg } from '../../src/evaluation/plot';
 describe('robustnessPlotSvg', () => {
   it('draws both curves from ε = 0 (clean) and labels the risk axis with round numbers', () => {
     const svg = robustnessPlotSvg(
-      { count: 100, cleanAccuracy: 0.89, empiricalRisk: 0.43, epsilons: [{ epsilon: 1 / 255, robustAccuracy: 0.02, adversarialRisk: 19.3, successRate: 0.98 }, { epsilon: 4 / 255, robustAccuracy: 0.01, adversarialRisk: 55.3, successRate: 0.99 }] },
+      { count: 100, cleanAccuracy: 0.89, empiricalRisk: 0.43, epsilons: [{ epsilon: 1 / 255, robustAccuracy: 0.02, adversarialRisk: 19.3, successRate: 0.98, brokenBy: {} }, { epsilon: 4 / 255, robustAccuracy: 0.01, adversarialRisk: 55.3, successRate: 0.99, brokenBy: {} }] },
       'ResNet50 <PGD-10>',
     );
     expect(svg).toContain('ResNet50 &lt;PGD-10>');

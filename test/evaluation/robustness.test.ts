@@ -15,7 +15,8 @@ const images = [
   { name: 'c.png', x: Float32Array.from([0.6, 0.6, 0.6, 0.5, 0.5, 0.5]), label: 2 },
 ];
 const settings: EvaluationSettings = {
-  attack: { norm: 'linf', steps: 10, stepSize: null, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, clamp: true, seed: 1 },
+  attacks: ['pgd'],
+  choices: { norm: 'linf', steps: 10, optimizer: 'sign', loss: 'ce', randomStart: false, restarts: 1, clamp: true, seed: 1 },
   epsilons: [0.1, 0.02, 0.04],
   tolerance: 0.002,
   batchSize: 2,
@@ -52,5 +53,32 @@ describe('evaluateRobustness on an exact linear model', () => {
     const result = await evaluateRobustness(linearEngine(W, [0, 0, 0]), images, { ...settings, tolerance: null });
     expect(result.images.map((r) => r.minimalEpsilon)).toEqual([0.1, null, 0]);
     expect(result.images[0].lowerBound).toBe(0.04);
+  });
+
+  it('as a worst case over attacks, runs each only on the images still correct and says which one broke each', async () => {
+    const engine = linearEngine(W, [0, 0, 0]);
+    const calls: number[] = [];
+    const counted = { ...engine, logits: (batch: Parameters<typeof engine.logits>[0]) => (calls.push(batch.count), engine.logits(batch)) };
+    const result = await evaluateRobustness(counted, images, { ...settings, attacks: ['apgd-ce', 'apgd-t', 'square'], choices: { ...settings.choices, targets: 2, queries: 20 }, tolerance: null });
+    const [a, b, c] = result.images;
+    expect(a.atEpsilon.map((p) => p.brokenBy)).toEqual([null, null, 'apgd-ce']);
+    expect(b.atEpsilon.map((p) => p.brokenBy)).toEqual([null, null, null]);
+    expect(c.atEpsilon.map((p) => p.brokenBy)).toEqual(['clean', 'clean', 'clean']);
+    expect(result.epsilons.map((e) => e.brokenBy)).toEqual([
+      { 'apgd-ce': 0, 'apgd-t': 0, square: 0 },
+      { 'apgd-ce': 0, 'apgd-t': 0, square: 0 },
+      { 'apgd-ce': 1, 'apgd-t': 0, square: 0 },
+    ]);
+    expect(result.epsilons.map((e) => e.robustAccuracy)).toEqual([2 / 3, 2 / 3, 1 / 3]);
+    // Square ran on the two images left at 0.02 and 0.04 and on b alone at 0.1: at most 2 per forward pass.
+    expect(Math.max(...calls)).toBeLessThanOrEqual(2);
+  });
+
+  it('batches the images of one attack into one engine call, up to batchSize', async () => {
+    const engine = linearEngine(W, [0, 0, 0]);
+    const sizes: number[] = [];
+    const counted = { ...engine, lossGradient: (batch: Parameters<typeof engine.lossGradient>[0], loss: Parameters<typeof engine.lossGradient>[1]) => (sizes.push(batch.count), engine.lossGradient(batch, loss)) };
+    await evaluateRobustness(counted, images, { ...settings, batchSize: 3, tolerance: null });
+    expect(Math.max(...sizes)).toBe(3);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import { tinyResNetShapedEngine } from './tiny-engine';
 
 /** The engine the app tests run on: ONNX Runtime, the default on CPU hosts, unless set. */
 export const TEST_BACKEND = (process.env.ADVPROBE_BACKEND ?? 'onnxruntime') as Config['ADVPROBE_BACKEND'];
@@ -18,5 +19,18 @@ export async function startApp(overrides: Partial<Config> = {}, waitReady = true
   await app.ready();
   // Every worker: leak checks sum the tensors of the ready ones.
   if (waitReady) await app.model.whenAllReady();
+  return app;
+}
+
+/**
+ * The real app on an injected tiny engine of ResNet50's shapes (224×224×3 → 1000 classes,
+ * test/helpers/tiny-engine.ts) instead of the model on threads: for tests whose point is
+ * the HTTP layer (validation, limits, auth, errors, documentation). Ready in milliseconds.
+ */
+export async function startTinyApp(overrides: Partial<Config> = {}): Promise<FastifyInstance> {
+  const config = loadConfig(process.env, { ADVPROBE_RATE_LIMIT: 1_000_000, ...overrides });
+  const app = await buildApp({ config, fastify: { logger: false }, engine: async () => tinyResNetShapedEngine() });
+  await app.ready();
+  await app.model.whenAllReady();
   return app;
 }

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { AttackResult } from '../../src/http/attack-schemas';
+import type { AttackResult } from '../../src/contract/attack-schemas';
 
 const raw = async (base64: string): Promise<Buffer> => sharp(Buffer.from(base64, 'base64')).raw().toBuffer();
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import type { AttackResult } from '../../src/http/attack-schemas';
+import type { AttackResult } from '../../src/contract/attack-schemas';
 import { expectAttackInvariants } from '../helpers/attack-checks';
 import { CPU_BACKENDS, startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
@@ -11,9 +11,10 @@ const HOG = 341;
 const AIRLINER = 404;
 
 /** Reads a whole server-sent event stream (it ends when the job does) into [event, data] pairs. */
-async function readEvents(app: FastifyInstance, id: string): Promise<[string, unknown][]> {
-  const res = await request(app.server)
-    .get(`/v1/jobs/${id}/events`)
+async function readEvents(app: FastifyInstance, id: string, lastEventId?: number): Promise<[string, unknown, number | null][]> {
+  let req = request(app.server).get(`/v1/jobs/${id}/events`);
+  if (lastEventId !== undefined) req = req.set('last-event-id', String(lastEventId));
+  const res = await req
     .buffer(true)
     .parse((stream, done) => {
       let text = '';
@@ -27,7 +28,8 @@ async function readEvents(app: FastifyInstance, id: string): Promise<[string, un
     .map((block) => {
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? '';
       const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as unknown;
-      return [event, data];
+      const seq = /^id: (\d+)$/m.exec(block)?.[1];
+      return [event, data, seq === undefined ? null : Number(seq)];
     });
 }
 
@@ -114,9 +116,13 @@ describe.each(CPU_BACKENDS)('POST /v1/attacks (real ResNet50 on %s, seeded)', (b
     const [last, data] = events[events.length - 1];
     expect(last).toBe('result');
     expect((data as AttackResult).adversarial.success).toBe(true);
-    // A finished job's stream answers at once with its result.
+    // Every event after `status` has an id, counting from 1.
+    expect(events.slice(1).map(([, , seq]) => seq)).toEqual(events.slice(1).map((_, i) => i + 1));
+    // A finished job's stream replays its log at once; a reconnect with Last-Event-ID gets only what it missed.
     const again = await readEvents(app, accepted.body.id);
-    expect(again.map(([e]) => e)).toEqual(['status', 'result']);
+    expect(again.map(([e]) => e)).toEqual(events.map(([e]) => e));
+    const resumed = await readEvents(app, accepted.body.id, events.length - 2);
+    expect(resumed.map(([e, , seq]) => [e, seq])).toEqual([['status', null], ...events.slice(-1).map(([e, , seq]) => [e, seq])]);
   });
 
   it('cancels a running attack within a step; the worker goes on with the next job', async () => {

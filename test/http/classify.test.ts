@@ -123,7 +123,7 @@ describe('service endpoints', () => {
     expect(refused.body.error.code).toBe('not_ready');
     expect(refused.headers['retry-after']).toBeDefined();
     await app.model.whenReady();
-    await request(app.server).get('/readyz').expect(200, { status: 'ready', model: 'resnet50', backend: TEST_BACKEND, queueLength: 0 });
+    await request(app.server).get('/readyz').expect(200, { status: 'ready', role: 'all', model: 'resnet50', backend: TEST_BACKEND, queueLength: 0 });
   });
 
   it('/v1/models describes the model', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import type { EvaluationResult } from '../../src/http/evaluation-schemas';
+import type { EvaluationResult } from '../../src/contract/evaluation-schemas';
 import { readImagenetSamples } from '../../scripts/imagenet-samples';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile, testDataPath } from '../helpers/data';
@@ -117,14 +117,23 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
     expect(res.body.error.message).toContain(field);
   });
 
-  it('streams a finished evaluation as status then result events', async () => {
-    const res = await request(app.server).get(`/v1/evaluations/${id}/events`).buffer(true).parse((stream, done) => {
-      let text = '';
-      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      stream.on('end', () => done(null, text));
-    });
-    const events = (res.body as string).split('\n\n').filter(Boolean).map((block) => /^event: (.*)$/m.exec(block)?.[1]);
-    expect(events).toEqual(['status', 'result']);
+  it('streams a finished evaluation as status, its progress log, then the result; Last-Event-ID skips what was seen', async () => {
+    const stream = async (lastEventId?: string) => {
+      let req = request(app.server).get(`/v1/evaluations/${id}/events`);
+      if (lastEventId) req = req.set('last-event-id', lastEventId);
+      const res = await req.buffer(true).parse((s, done) => {
+        let text = '';
+        s.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        s.on('end', () => done(null, text));
+      });
+      return (res.body as string).split('\n\n').filter(Boolean).map((block) => [/^event: (.*)$/m.exec(block)?.[1], /^id: (.*)$/m.exec(block)?.[1]]);
+    };
+    const all = await stream();
+    expect(all[0]).toEqual(['status', undefined]);
+    expect(all.slice(1, -1).every(([event]) => event === 'progress')).toBe(true);
+    expect(all[all.length - 1][0]).toBe('result');
+    const lastProgress = all[all.length - 2][1]!;
+    expect(await stream(lastProgress)).toEqual([['status', undefined], all[all.length - 1]]);
   });
 
   it('refuses a raw body (415), an unknown id (404), too many images (400)', async () => {

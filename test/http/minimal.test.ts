@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import type { AttackResult } from '../../src/http/attack-schemas';
+import type { AttackResult } from '../../src/contract/attack-schemas';
 import { expectAttackInvariants } from '../helpers/attack-checks';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';

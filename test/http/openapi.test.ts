@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { generateOpenApi } from '../../scripts/write-openapi';
-import { startApp } from '../helpers/app';
+import { startTinyApp } from '../helpers/app';
 
 const committed = readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8');
 
 describe('openapi.yaml', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await startApp({}, false);
+    app = await startTinyApp();
   });
   afterAll(() => app?.close());
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { startApp, TEST_BACKEND } from '../helpers/app';
+import { startTinyApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 
 const pig = readTestFile(...PIG);
@@ -8,7 +8,8 @@ const pig = readTestFile(...PIG);
 describe('API keys, job ownership, rate limit and metrics', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await startApp({ ADVPROBE_API_KEYS: 'alpha-key, beta-key', ADVPROBE_RATE_LIMIT: 40 });
+    // Auth, ownership and limits are the point: a tiny engine of ResNet50's shapes stands in for it.
+    app = await startTinyApp({ ADVPROBE_API_KEYS: 'alpha-key, beta-key', ADVPROBE_RATE_LIMIT: 40 });
   });
   afterAll(() => app?.close());
 
@@ -20,7 +21,7 @@ describe('API keys, job ownership, rate limit and metrics', () => {
     }
     await request(app.server).get('/v1/models').set('x-api-key', 'beta-key').expect(200);
     const ok = await request(app.server).post('/v1/classify').set('authorization', 'Bearer alpha-key').attach('image', pig, 'pig.jpg').expect(200);
-    expect(ok.body.predictions[0].label).toBe('hog');
+    expect(ok.body.predictions).toHaveLength(5);
   });
 
   it('keeps health, readiness, docs and the playground public, and protects /metrics', async () => {
@@ -61,7 +62,7 @@ describe('API keys, job ownership, rate limit and metrics', () => {
       'advprobe_batch_size_count{kind="forward"}',
       'advprobe_jobs_total{type="classify",status="succeeded"}',
       'advprobe_model_tensors',
-      `advprobe_backend_info{model="resnet50",backend="${TEST_BACKEND}",status="ready"} 1`,
+      `advprobe_backend_info{model="resnet50",backend="cpu",status="ready"} 1`,
       'advprobe_process_resident_memory_bytes',
     ]) {
       expect(res.text).toContain(name);

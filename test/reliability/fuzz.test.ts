@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import request from 'supertest';
 import { seededRandom, type Random } from '../../src/attacks/random';
-import { startApp } from '../helpers/app';
+import { startTinyApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 import { hugePngHeader } from '../helpers/images';
 
@@ -115,7 +115,8 @@ async function generate(r: Random): Promise<Req[]> {
 describe(`fuzz: ${COUNT} malformed requests`, () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await startApp({ ADVPROBE_MAX_UPLOAD_BYTES: 1_000_000 });
+    // The HTTP layer is the point: a tiny engine of ResNet50's shapes stands in for it.
+    app = await startTinyApp({ ADVPROBE_MAX_UPLOAD_BYTES: 1_000_000 });
   });
   afterAll(() => app?.close());
 
@@ -148,6 +149,7 @@ describe(`fuzz: ${COUNT} malformed requests`, () => {
     await request(app.server).get('/healthz').expect(200);
     await request(app.server).get('/readyz').expect(200);
     const ok = await request(app.server).post('/v1/classify').set('content-type', 'image/jpeg').send(readTestFile(...PIG)).expect(200);
-    expect(ok.body.predictions[0].label).toBe('hog');
+    expect(ok.body).toMatchObject({ model: 'resnet50', backend: 'cpu' });
+    expect(ok.body.predictions).toHaveLength(5);
   });
 });

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config';
-import { AppError } from '../../errors';
-import type { AttackJobs } from '../../jobs/attack-jobs';
-import type { ModelService } from '../../jobs/model-service';
-import { AttackFields, resolveAttackRequest } from '../attack-params';
-import { AttackResult, JobAccepted } from '../attack-schemas';
+import { AttackFields, attackLimits, resolveAttackRequest } from '../../contract/attack-params';
+import { AttackResult, JobAccepted } from '../../contract/attack-schemas';
+import type { AttackSpec } from '../../contract/job-specs';
+import type { JobService } from '../../jobs/job-service';
+import type { ModelCatalog } from '../../model/catalog';
 import { toModelInput } from '../model-input';
 import { errorResponses, ErrorResponse, uploadBody } from '../schemas';
 import { readImageUpload } from '../upload';
 
-export function attackRoutes(config: Config, model: ModelService, jobs: AttackJobs): FastifyPluginAsyncTypebox {
+export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/v1/attacks', {
       schema: {
@@ -24,17 +24,17 @@ export function attackRoutes(config: Config, model: ModelService, jobs: AttackJo
       },
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, AttackFields);
-        const spec = resolveAttackRequest(params, model.labels, config.ADVPROBE_MAX_STEPS);
-        const input = await toModelInput(image, config, model);
-        const job = jobs.submit(input, params, spec, request.owner);
-        const location = `/v1/jobs/${job.id}`;
+        const attack = resolveAttackRequest(params, catalog.labels, attackLimits(config));
+        const input = await toModelInput(image, config, catalog);
+        const spec: AttackSpec = { fields: params, request: attack, width: input.width, height: input.height };
+        const job = { spec, blobs: { pixels: input.pixels } };
+        const owner = request.owner ?? null;
         if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
-          return reply.code(202).header('location', location).header('preference-applied', 'respond-async').send({ id: job.id, status: job.status, location });
+          const accepted = await jobs.submit('attack', owner, job);
+          const location = `/v1/jobs/${accepted.id}`;
+          return reply.code(202).header('location', location).header('preference-applied', 'respond-async').send({ id: accepted.id, status: accepted.status, location });
         }
-        await job.done();
-        if (job.status === 'succeeded' && job.result) return job.result;
-        const error = job.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
-        throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+        return (await jobs.run('attack', owner, job)).result as AttackResult;
       },
     });
   };

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config';
-import { reportedTiming } from '../../jobs/job-queue';
-import type { ModelService } from '../../jobs/model-service';
-import { observeModelJob, type Metrics } from '../../metrics';
-import { ClassifyFields, ClassifyResponse, errorResponses, uploadBody } from '../schemas';
+import { ClassifyFields, ClassifyResponse } from '../../contract/classify';
+import type { ClassifySpec } from '../../contract/job-specs';
+import type { JobService } from '../../jobs/job-service';
+import type { ModelCatalog } from '../../model/catalog';
+import { errorResponses, uploadBody } from '../schemas';
 import { toModelInput } from '../model-input';
 import { readImageUpload } from '../upload';
 
-export function classifyRoutes(config: Config, model: ModelService, metrics: Metrics): FastifyPluginAsyncTypebox {
+export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/v1/classify', {
       schema: {
@@ -19,16 +20,10 @@ export function classifyRoutes(config: Config, model: ModelService, metrics: Met
       },
       handler: async (request) => {
         const { image, params } = await readImageUpload(request, ClassifyFields);
-        const input = await toModelInput(image, config, model);
-        const { predictions, timingMs } = await model.classify(input.pixels, params.topk ?? 5);
-        observeModelJob(metrics, 'classify', timingMs);
-        metrics.jobs.inc({ type: 'classify', status: 'succeeded' });
-        return {
-          model: model.manifest.name,
-          backend: model.state.status === 'ready' ? model.state.info.backend : 'unknown',
-          predictions,
-          timingMs: reportedTiming(timingMs),
-        };
+        const input = await toModelInput(image, config, catalog);
+        const spec: ClassifySpec = { topk: params.topk ?? 5 };
+        const job = await jobs.run('classify', request.owner ?? null, { spec, blobs: { pixels: input.pixels } });
+        return job.result as ClassifyResponse;
       },
     });
   };

@@ -1,20 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
+import type { EvaluationSpec } from '../../contract/job-specs';
 import { AppError } from '../../errors';
-import type { EvaluationImage } from '../../evaluation/robustness';
-import { toUnit } from '../../images/unit-pixels';
-import type { EvaluationJobs } from '../../jobs/evaluation-jobs';
-import type { ModelService } from '../../jobs/model-service';
-import { JobIdParams } from '../attack-schemas';
-import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../evaluation-params';
-import { EvaluationAccepted, EvaluationView } from '../evaluation-schemas';
+import type { JobService } from '../../jobs/job-service';
+import type { ModelCatalog } from '../../model/catalog';
+import { JobIdParams } from '../../contract/attack-schemas';
+import { attackLimits } from '../../contract/attack-params';
+import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../../contract/evaluation-params';
+import { EvaluationAccepted, EvaluationView } from '../../contract/evaluation-schemas';
 import { jobView, streamJobEvents } from '../job-events';
 import { toModelInput } from '../model-input';
 import { errorResponses, ErrorResponse } from '../schemas';
 import { readImageUploads } from '../upload';
 
-export function evaluationRoutes(config: Config, model: ModelService, evaluations: EvaluationJobs): FastifyPluginAsyncTypebox {
+export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
     const notFound = { 404: ErrorResponse };
 
@@ -45,19 +45,21 @@ export function evaluationRoutes(config: Config, model: ModelService, evaluation
           maxTotalBytes: config.ADVPROBE_MAX_EVALUATION_BYTES,
           repeatable: ['label'],
         });
-        const settings = resolveEvaluationSettings(params, config.ADVPROBE_MAX_STEPS);
-        const labels = imageLabels(files, params, repeated.label, model.labels);
-        const images: EvaluationImage[] = [];
+        const settings = resolveEvaluationSettings(params, attackLimits(config));
+        const labels = imageLabels(files, params, repeated.label, catalog.labels);
+        const { width, height } = catalog.manifest.input;
+        const size = width * height * 3;
+        const pixels = new Uint8Array(files.length * size);
         for (const [i, file] of files.entries()) {
           try {
-            const input = await toModelInput(file.data, config, model);
-            images.push({ name: file.filename, x: toUnit(input.pixels), label: labels[i] });
+            pixels.set((await toModelInput(file.data, config, catalog)).pixels, i * size);
           } catch (err) {
             if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`);
             throw err;
           }
         }
-        const job = evaluations.submit(images, settings, request.owner);
+        const spec: EvaluationSpec = { settings, images: files.map((file, i) => ({ name: file.filename, label: labels[i] })), width, height };
+        const job = await jobs.submit('evaluation', request.owner ?? null, { spec, blobs: { pixels } });
         const location = `/v1/evaluations/${job.id}`;
         return reply.code(202).header('location', location).send({ id: job.id, status: job.status, location });
       },
@@ -65,7 +67,7 @@ export function evaluationRoutes(config: Config, model: ModelService, evaluation
 
     app.get('/v1/evaluations/:id', {
       schema: { summary: 'An evaluation: status, progress, and its result once done', params: JobIdParams, response: { 200: EvaluationView, ...notFound } },
-      handler: async (request) => jobView(evaluations.store.get(request.params.id, request.owner)),
+      handler: async (request) => jobView(await jobs.get(request.params.id, request.owner ?? null, 'evaluation')),
     });
 
     app.get('/v1/evaluations/:id.csv', {
@@ -76,9 +78,10 @@ export function evaluationRoutes(config: Config, model: ModelService, evaluation
         response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...notFound, 409: ErrorResponse },
       },
       handler: async (request, reply) => {
-        const job = evaluations.store.get(request.params.id, request.owner);
-        if (job.status !== 'succeeded' || !job.data) throw new AppError(409, 'job_not_succeeded', `evaluation ${job.id} is ${job.status}; the CSV exists once it has succeeded`);
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="evaluation-${job.id}.csv"`).send(job.data.csv);
+        const job = await jobs.get(request.params.id, request.owner ?? null, 'evaluation');
+        const csv = await jobs.store.artifact(job.id, 'csv');
+        if (job.status !== 'succeeded' || !csv) throw new AppError(409, 'job_not_succeeded', `evaluation ${job.id} is ${job.status}; the CSV exists once it has succeeded`);
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="evaluation-${job.id}.csv"`).send(new TextDecoder().decode(csv));
       },
     });
 
@@ -89,12 +92,12 @@ export function evaluationRoutes(config: Config, model: ModelService, evaluation
         produces: ['text/event-stream'],
         response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
       },
-      handler: async (request, reply) => streamJobEvents(evaluations.store.get(request.params.id, request.owner), reply),
+      handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get(request.params.id, request.owner ?? null, 'evaluation'), request, reply, heartbeatMs),
     });
 
     app.delete('/v1/evaluations/:id', {
       schema: { summary: 'Cancel a running evaluation (it stops within one model step)', params: JobIdParams, response: { 200: EvaluationView, ...notFound, 409: ErrorResponse } },
-      handler: async (request) => jobView(await evaluations.cancel(request.params.id, request.owner)),
+      handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner ?? null, 'evaluation')),
     });
   };
 }

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ModelService } from '../../jobs/model-service';
+import type { Service } from '../../service';
 import { HealthResponse, ReadyResponse } from '../schemas';
 
-/** Liveness never touches the model worker, so it answers at once even mid-attack. */
-export function healthRoutes(model: ModelService): FastifyPluginAsyncTypebox {
+/** Liveness never touches the model worker or Redis, so it answers at once even mid-attack. */
+export function healthRoutes(service: Service): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/healthz', {
       schema: { summary: 'Liveness: the process answers', response: { 200: HealthResponse } },
@@ -12,19 +12,20 @@ export function healthRoutes(model: ModelService): FastifyPluginAsyncTypebox {
 
     app.get('/readyz', {
       schema: {
-        summary: 'Readiness: 200 once the model is loaded and warmed up, 503 before (or if it failed to load)',
+        summary: 'Readiness: 200 once the model is loaded and warmed up (a worker) and Redis answers (distributed mode); 503 before, or if either is gone',
         response: { 200: ReadyResponse, 503: ReadyResponse },
       },
       handler: async (_request, reply) => {
-        const state = model.state;
+        const readiness = service.readiness();
         const body = {
-          status: state.status,
-          model: model.manifest.name,
-          backend: state.status === 'ready' ? state.info.backend : null,
-          queueLength: model.queueLength,
-          ...(state.status === 'failed' ? { reason: state.message } : {}),
+          status: readiness.status,
+          role: service.config.ADVPROBE_ROLE,
+          model: service.catalog.manifest.name,
+          backend: readiness.backend,
+          queueLength: readiness.status === 'unavailable' ? 0 : await service.queue.waiting().catch(() => 0),
+          ...(readiness.reason ? { reason: readiness.reason } : {}),
         };
-        return reply.code(state.status === 'ready' ? 200 : 503).send(body);
+        return reply.code(readiness.ready ? 200 : 503).send(body);
       },
     });
   };

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { JobIdParams, JobView } from '../../contract/attack-schemas';
 import { AppError } from '../../errors';
-import type { AttackJobs } from '../../jobs/attack-jobs';
 import { encodePng, exactDelta, scaledDelta } from '../../images/encode';
+import type { JobService } from '../../jobs/job-service';
+import type { ModelCatalog } from '../../model/catalog';
 import { jobView, streamJobEvents } from '../job-events';
-import { JobIdParams, JobView } from '../attack-schemas';
 import { ErrorResponse } from '../schemas';
 
 const PNG_DESCRIPTIONS = {
@@ -15,13 +16,14 @@ const PNG_DESCRIPTIONS = {
     'With `scale` (e.g. 50): the picture scale·δ + 0.5, as in the tutorial',
 } as const;
 
-export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
+/** Attack jobs: their status, cancel, events and images, from whichever process asks. */
+export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
     const notFound = { 404: ErrorResponse };
 
     app.get('/v1/jobs/:id', {
       schema: { summary: 'A job: status, progress, and its result once done', params: JobIdParams, response: { 200: JobView, ...notFound } },
-      handler: async (request) => jobView(jobs.store.get(request.params.id, request.owner)),
+      handler: async (request) => jobView(await jobs.get(request.params.id, request.owner ?? null, 'attack')),
     });
 
     app.delete('/v1/jobs/:id', {
@@ -30,17 +32,17 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
         params: JobIdParams,
         response: { 200: JobView, ...notFound, 409: ErrorResponse },
       },
-      handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner)),
+      handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner ?? null, 'attack')),
     });
 
     app.get('/v1/jobs/:id/events', {
       schema: {
-        summary: 'Server-sent events: `status` first, a `progress` event per step, then `result`, `error` or `cancelled`',
+        summary: 'Server-sent events: `status` first, a `progress` event per step, then `result`, `error` or `cancelled`; each after `status` has an id, and a reconnect with `Last-Event-ID` resumes after it',
         params: JobIdParams,
         produces: ['text/event-stream'],
         response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
       },
-      handler: async (request, reply) => streamJobEvents(jobs.store.get(request.params.id, request.owner), reply),
+      handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get(request.params.id, request.owner ?? null, 'attack'), request, reply, heartbeatMs),
     });
 
     for (const [file, description] of Object.entries(PNG_DESCRIPTIONS)) {
@@ -54,9 +56,10 @@ export function jobRoutes(jobs: AttackJobs): FastifyPluginAsyncTypebox {
           response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description }), ...notFound, 409: ErrorResponse },
         },
         handler: async (request, reply) => {
-          const job = jobs.store.get(request.params.id, request.owner);
-          if (job.status !== 'succeeded' || !job.data) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
-          const { original, adversarial, width, height } = job.data;
+          const job = await jobs.get(request.params.id, request.owner ?? null, 'attack');
+          const [original, adversarial] = await Promise.all([jobs.store.artifact(job.id, 'original'), jobs.store.artifact(job.id, 'adversarial')]);
+          if (job.status !== 'succeeded' || !original || !adversarial) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
+          const { width, height } = catalog.manifest.input;
           const scale = (request.query as { scale?: number }).scale;
           const pixels = file === 'original.png' ? original : file === 'adversarial.png' ? adversarial : scale ? scaledDelta(original, adversarial, scale) : exactDelta(original, adversarial).pixels;
           return reply.type('image/png').send(await encodePng(pixels, width, height));

@@ -1,16 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ModelService } from '../../jobs/model-service';
+import type { Service } from '../../service';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors';
 import { ErrorResponse, LabelsResponse, ModelsResponse } from '../schemas';
 
-export function modelRoutes(model: ModelService): FastifyPluginAsyncTypebox {
+export function modelRoutes(service: Service): FastifyPluginAsyncTypebox {
+  const { catalog } = service;
   return async (app) => {
     app.get('/v1/models', {
       schema: { summary: 'The models this service runs', response: { 200: ModelsResponse } },
       handler: async () => {
-        const { name, description, input, preprocessing, numClasses, source } = model.manifest;
-        const state = model.state;
+        const { name, description, input, preprocessing, numClasses, source } = catalog.manifest;
+        const readiness = service.readiness();
         return {
           models: [
             {
@@ -20,8 +21,8 @@ export function modelRoutes(model: ModelService): FastifyPluginAsyncTypebox {
               preprocessing,
               numClasses,
               source: { package: source.package, version: source.version, licence: source.licence },
-              status: state.status,
-              backend: state.status === 'ready' ? state.info.backend : null,
+              status: readiness.status,
+              backend: readiness.backend,
             },
           ],
         };
@@ -35,8 +36,8 @@ export function modelRoutes(model: ModelService): FastifyPluginAsyncTypebox {
         response: { 200: LabelsResponse, 404: ErrorResponse },
       },
       handler: async (request) => {
-        if (request.params.name !== model.manifest.name) throw new AppError(404, 'model_not_found', `no model ${request.params.name}; see GET /v1/models`);
-        return { model: model.manifest.name, labels: model.labels.map((label, classIndex) => ({ classIndex, label })) };
+        if (request.params.name !== catalog.manifest.name) throw new AppError(404, 'model_not_found', `no model ${request.params.name}; see GET /v1/models`);
+        return { model: catalog.manifest.name, labels: catalog.labels.map((label, classIndex) => ({ classIndex, label })) };
       },
     });
   };

@@ -1,0 +1,185 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { LOSSES, settingsFor, UNUSED_CHOICES, type AttackChoices } from '../attacks/defaults';
+import { ATTACK_NAMES, type AttackName, type AttackSettings, type MinimalSearch, type TargetSpec } from '../attacks/types';
+import { maxProbes } from '../attacks/minimal';
+import { algorithmOf } from '../attacks/registry';
+import { randomSeed } from '../attacks/random';
+import { badRequest } from '../errors';
+import { classIndexOf } from '../model/labels';
+import { TopK } from './classify';
+
+export const Fraction = (description: string) =>
+  Type.String({ pattern: '^\\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\\s*/\\s*[0-9.]+([eE][-+]?[0-9]+)?)?\\s*$', description });
+
+/** The fields of POST /v1/attacks (multipart text fields, or the query with a raw image body). */
+export const AttackNameField = Type.Union(
+  ATTACK_NAMES.map((name) => Type.Literal(name)),
+  { description: 'pgd (default), fgsm, apgd-ce, apgd-dlr, apgd-t or square (README: "Attacks")' },
+);
+
+export const Queries = Type.Integer({ minimum: 1, description: 'square: forward passes per run, the initial point included; default 1000' });
+export const Targets = Type.Integer({ minimum: 1, maximum: 999, description: 'apgd-t: how many of the most likely other classes it targets in turn; default 9' });
+
+export const AttackFields = Type.Object(
+  {
+    attack: Type.Optional(AttackNameField),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('attack'), Type.Literal('minimal')], {
+        description: 'attack (default): one attack at radius epsilon; minimal: search the smallest ε in (0, epsilonMax] that succeeds (bisection with early-stopped, warm-started PGD)',
+      }),
+    ),
+    epsilonMax: Type.Optional(Fraction('mode=minimal: the largest ε searched, pixel units; default 16/255 (L∞) or 10 (L2)')),
+    tolerance: Type.Optional(Fraction('mode=minimal: the search stops when the bracket is this narrow, pixel units; default 0.25/255 (L∞) or 0.05 (L2)')),
+    target: Type.Optional(Type.String({ description: 'class index 0–999, label name, `random` (seeded) or `least-likely`; absent: untargeted' })),
+    label: Type.Optional(Type.String({ description: 'true class (index or label name); default: the clean top-1' })),
+    norm: Type.Optional(Type.Union([Type.Literal('linf'), Type.Literal('l2')], { default: 'linf' })),
+    epsilon: Type.Optional(Fraction('radius ε in pixel units of [0, 1], a number or a fraction such as 2/255; default 2/255')),
+    steps: Type.Optional(Type.Integer({ minimum: 1, description: 'gradient steps of pgd and the APGDs (apgd-t: per target); default 10' })),
+    stepSize: Type.Optional(Fraction('pgd and fgsm: step size α (learning rate for sgd); default 2.5·ε/steps for pgd, ε for fgsm (1.25·ε with randomStart); with mode=minimal, the step at epsilonMax, scaled with each probe\'s ε')),
+    optimizer: Type.Optional(Type.Union([Type.Literal('sign'), Type.Literal('sgd')], { description: 'pgd: sign, Madry PGD (normalised gradient for l2), or sgd, plain gradient step (tutorial)' })),
+    loss: Type.Optional(Type.Union([Type.Literal('ce'), Type.Literal('margin'), Type.Literal('dlr')], { description: 'pgd and fgsm: cross-entropy (default), logit margin or DLR; square: margin (default) or ce' })),
+    randomStart: Type.Optional(Type.Boolean({ description: 'start at a random point of the ball; default false, true for the APGDs (as AutoAttack)' })),
+    queries: Type.Optional(Queries),
+    targets: Type.Optional(Targets),
+    restarts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'runs (later ones start at random); best δ kept; default 1' })),
+    earlyStop: Type.Optional(Type.Boolean({ description: 'stop as soon as the attack succeeds; default false' })),
+    clamp: Type.Optional(Type.Boolean({ description: 'keep x+δ in [0, 1]; default true (false reproduces the tutorial)' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'makes random start and random target reproducible; default: drawn and reported' })),
+    quantize: Type.Optional(Type.Union([Type.Literal('refine'), Type.Literal('round')], { description: 'refine (default): if rounding to 8 bits undoes the attack, take up to 10 L∞ steps on the 8-bit grid; round: only round' })),
+    topk: Type.Optional(TopK),
+    images: Type.Optional(Type.Union([Type.Literal('inline'), Type.Literal('none')], { description: 'inline (default): base64 PNGs in the result; none: fetch them from /v1/jobs/{id}/*.png' })),
+  },
+  { additionalProperties: false },
+);
+export type AttackFields = Static<typeof AttackFields>;
+
+export interface AttackRequestSpec {
+  label: number | null;
+  target: TargetSpec;
+  /** With mode=minimal, `epsilon` is epsilonMax and `earlyStop` is on. */
+  settings: AttackSettings;
+  search: MinimalSearch | null;
+  topk: number;
+  images: 'inline' | 'none';
+}
+
+const MAX_L2 = Math.sqrt(224 * 224 * 3); // the diameter of the image box [0, 1]^(224·224·3)
+
+/** The largest budgets one request may ask for. */
+export interface AttackLimits {
+  /** Gradient steps (ADVPROBE_MAX_STEPS). */
+  maxSteps: number;
+  /** Square's forward passes (ADVPROBE_MAX_QUERIES). */
+  maxQueries: number;
+}
+
+export const attackLimits = (config: { ADVPROBE_MAX_STEPS: number; ADVPROBE_MAX_QUERIES: number }): AttackLimits => ({ maxSteps: config.ADVPROBE_MAX_STEPS, maxQueries: config.ADVPROBE_MAX_QUERIES });
+
+/** Turns validated fields into attack settings; 400 naming the field for values no schema can check. */
+export function resolveAttackRequest(fields: AttackFields, labels: readonly string[], limits: AttackLimits): AttackRequestSpec {
+  const attack = fields.attack ?? 'pgd';
+  const norm = fields.norm ?? 'linf';
+  const search = minimalSearch(fields, norm);
+  if (search && attack !== 'pgd') throw badRequest('invalid_parameter', `mode: minimal searches with pgd only (got attack=${attack})`);
+  if (attack === 'apgd-t' && fields.target !== undefined) throw badRequest('invalid_parameter', 'target: apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD');
+  const epsilon = search ? search.epsilonMax : fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
+  assertRadius(epsilon, norm, 'epsilon');
+  const settings = settingsFor(attack, attackChoices(attack, fields, { norm, epsilon, earlyStop: search !== null || (fields.earlyStop ?? false) }));
+  assertBudget(settings, limits, search ? maxProbes(search) : 1);
+  const label = fields.label === undefined ? null : classOf(fields.label, 'label', labels);
+  const target = targetOf(fields.target, labels);
+  if (target.kind === 'class' && label !== null && target.classIndex === label) {
+    throw badRequest('invalid_parameter', `target: the target ${target.classIndex} (${labels[label]}) is the true label; choose another class`);
+  }
+  return { label, target, settings, search, topk: fields.topk ?? 5, images: fields.images ?? 'inline' };
+}
+
+/** The fields an attack shares with evaluations, as AttackChoices; 400 for a field the attack does not use. */
+export function attackChoices(
+  attack: AttackName,
+  fields: Pick<AttackFields, 'steps' | 'stepSize' | 'optimizer' | 'loss' | 'randomStart' | 'restarts' | 'clamp' | 'seed' | 'quantize' | 'queries' | 'targets'>,
+  fixed: Pick<AttackChoices, 'norm' | 'epsilon' | 'earlyStop'>,
+): AttackChoices {
+  for (const name of UNUSED_CHOICES[attack]) {
+    if (fields[name] !== undefined) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
+  }
+  if (fields.loss !== undefined && !LOSSES[attack].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${LOSSES[attack].join(' or ')} (got ${fields.loss})`);
+  const stepSize = fields.stepSize === undefined ? undefined : fraction(fields.stepSize, 'stepSize');
+  if (stepSize !== undefined && !(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
+  return {
+    ...fixed,
+    steps: fields.steps,
+    stepSize,
+    optimizer: fields.optimizer,
+    loss: fields.loss,
+    randomStart: fields.randomStart,
+    restarts: fields.restarts ?? 1,
+    clamp: fields.clamp ?? true,
+    seed: fields.seed ?? randomSeed(),
+    quantize: fields.quantize ?? 'refine',
+    queries: fields.queries,
+    targets: fields.targets,
+  };
+}
+
+/** 400 when the attack's budget (× `probes` for a minimal-ε search) passes the service's limits. */
+export function assertBudget(settings: AttackSettings, limits: AttackLimits, probes = 1): void {
+  if (settings.attack === 'square') {
+    const queries = settings.queries * settings.restarts;
+    if (queries > limits.maxQueries) throw badRequest('invalid_parameter', `queries: queries × restarts must be at most ${limits.maxQueries} (ADVPROBE_MAX_QUERIES), got ${queries}`);
+    return;
+  }
+  const budget = algorithmOf(settings.attack).steps(settings) * settings.restarts * probes;
+  if (budget > limits.maxSteps) {
+    const what = probes > 1 ? `steps × restarts × probes (${probes} for this epsilonMax and tolerance)` : settings.attack === 'apgd-t' ? 'steps × targets × restarts' : 'steps × restarts';
+    throw badRequest('invalid_parameter', `steps: ${what} must be at most ${limits.maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
+  }
+}
+
+function assertRadius(value: number, norm: 'linf' | 'l2', field: string): void {
+  const largest = norm === 'linf' ? 1 : MAX_L2;
+  if (value < 0 || value > largest) throw badRequest('invalid_parameter', `${field}: must be between 0 and ${norm === 'linf' ? 1 : largest.toFixed(1)} for ${norm} (got ${value})`);
+}
+
+/** mode=minimal's search bracket; null for a plain attack (whose fields must not carry it). */
+function minimalSearch(fields: AttackFields, norm: 'linf' | 'l2'): MinimalSearch | null {
+  if ((fields.mode ?? 'attack') === 'attack') {
+    for (const field of ['epsilonMax', 'tolerance'] as const) {
+      if (fields[field] !== undefined) throw badRequest('invalid_parameter', `${field}: only with mode=minimal`);
+    }
+    return null;
+  }
+  if (fields.epsilon !== undefined) throw badRequest('invalid_parameter', 'epsilon: mode=minimal searches ε itself; give epsilonMax instead');
+  const epsilonMax = fields.epsilonMax === undefined ? (norm === 'linf' ? 16 / 255 : 10) : fraction(fields.epsilonMax, 'epsilonMax');
+  assertRadius(epsilonMax, norm, 'epsilonMax');
+  if (!(epsilonMax > 0)) throw badRequest('invalid_parameter', 'epsilonMax: must be greater than 0');
+  const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');
+  if (!(tolerance > 0) || tolerance >= epsilonMax) throw badRequest('invalid_parameter', `tolerance: must be greater than 0 and less than epsilonMax (got ${tolerance})`);
+  return { epsilonMax, tolerance };
+}
+
+/** "0.0078", "2/255", "1e-3" → number. */
+export function fraction(text: string, field: string): number {
+  const [num, den] = text.split('/').map((p) => Number(p.trim()));
+  const value = den === undefined ? num : num / den;
+  if (!Number.isFinite(value)) throw badRequest('invalid_parameter', `${field}: "${text}" is not a finite number or fraction`);
+  return value;
+}
+
+function targetOf(text: string | undefined, labels: readonly string[]): TargetSpec {
+  if (text === undefined || text.trim() === '') return { kind: 'none' };
+  const t = text.trim().toLowerCase();
+  if (t === 'random') return { kind: 'random' };
+  if (t === 'least-likely') return { kind: 'least-likely' };
+  return { kind: 'class', classIndex: classOf(text, 'target', labels) };
+}
+
+/** A class index ("404") or a label name ("airliner", "Egyptian cat", any case); 400 naming the field. */
+function classOf(text: string, field: string, labels: readonly string[]): number {
+  try {
+    return classIndexOf(text, labels, field);
+  } catch (err) {
+    const hint = `use a class index 0–${labels.length - 1} or a label from GET /v1/models/resnet50/labels`;
+    throw badRequest('invalid_parameter', `${(err as Error).message} (${hint})`);
+  }
+}

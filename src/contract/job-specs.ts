@@ -1,0 +1,26 @@
+import type { EvaluationSettings } from '../evaluation/robustness';
+import type { AttackFields, AttackRequestSpec } from './attack-params';
+
+/**
+ * What the API hands a model worker for each job kind, as JSON (the pixels travel beside it
+ * as the job's `pixels` blob: 8-bit RGB HWC at the model's input size, images one after
+ * another for an evaluation).
+ */
+export interface ClassifySpec {
+  topk: number;
+}
+
+export interface AttackSpec {
+  fields: AttackFields;
+  request: AttackRequestSpec;
+  width: number;
+  height: number;
+}
+
+export interface EvaluationSpec {
+  /** The images per engine call are the worker's own (its ADVPROBE_MAX_BATCH). */
+  settings: Omit<EvaluationSettings, 'batchSize'>;
+  images: { name: string; label: number }[];
+  width: number;
+  height: number;
+}

@@ -1,0 +1,110 @@
+import { AppError } from '../errors';
+import type { Log } from '../log';
+import { observeModelJob, type Metrics } from '../metrics';
+import type { ModelService } from '../runtime/model-service';
+import type { JobError, JobOutcome } from './job-record';
+import type { JobStore } from './job-store';
+import { JOB_KINDS } from './kinds';
+import type { QueuedJob } from './work-queue';
+
+const cancelled = (): AppError => new AppError(409, 'cancelled', 'the job was cancelled');
+const shuttingDown = (): AppError => new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': '5' });
+
+/**
+ * The model worker's side of a job, the same in every topology: take it from the queue,
+ * start it in the store, run its kind with progress, cancel and the time limit (queue wait
+ * included), and end it in the store with its result or error. It never throws: every job
+ * it is handed ends in a final state.
+ */
+export class JobExecutor {
+  private readonly running = new Map<string, AbortController>();
+  private stopListening?: () => void;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly model: ModelService,
+    private readonly options: { timeoutMs: number },
+    private readonly log: Log,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Listens for cancel requests from any process. */
+  async start(): Promise<void> {
+    this.stopListening = await this.store.onCancelRequest((id) => this.running.get(id)?.abort(cancelled()));
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  async run({ id, kind }: QueuedJob): Promise<void> {
+    try {
+      await this.execute(id, kind);
+    } catch (err) {
+      // The store itself failed (Redis away): the job stays unfinished until its TTL or the queue's stall check.
+      this.log.error({ job: id, err }, 'could not record the end of a job');
+    }
+  }
+
+  /** Stops every running job now (shutdown past its grace); each ends with shutting_down. */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort(shuttingDown());
+  }
+
+  close(): void {
+    this.stopListening?.();
+  }
+
+  private async execute(id: string, kind: QueuedJob['kind']): Promise<void> {
+    const record = await this.store.find(id);
+    if (!record || record.finishedAt !== null) return; // cancelled while queued, or expired
+    const queuedMs = Date.now() - Date.parse(record.createdAt);
+    const remainingMs = this.options.timeoutMs - queuedMs;
+    if (remainingMs <= 0) return void (await this.end(id, kind, { status: 'failed', error: toJobError(timedOut(this.options.timeoutMs)) }));
+    if (!(await this.store.start(id))) return;
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const timer = setTimeout(() => controller.abort(timedOut(this.options.timeoutMs)), remainingMs);
+    let reported = Promise.resolve();
+    try {
+      if (await this.store.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
+      const input = await this.store.input(id);
+      if (!input) throw new Error(`job ${id} has no input`);
+      const output = await JOB_KINDS[kind].run(
+        input,
+        {
+          id,
+          signal: controller.signal,
+          queuedMs,
+          // In order, and never blocking the job: the end waits for the last one below.
+          report: (progress) => void (reported = reported.then(() => this.store.progress(id, progress)).catch(() => undefined)),
+        },
+        { model: this.model, metrics: this.metrics },
+      );
+      controller.signal.throwIfAborted();
+      if (output.timing) observeModelJob(this.metrics, kind, output.timing);
+      await reported;
+      await this.end(id, kind, { status: 'succeeded', result: output.result, artifacts: output.artifacts });
+    } catch (err) {
+      const error = toJobError(controller.signal.aborted ? controller.signal.reason : err);
+      if (error.statusCode >= 500) this.log.warn({ job: id, code: error.code }, error.message);
+      await reported;
+      await this.end(id, kind, { status: error.code === 'cancelled' ? 'cancelled' : 'failed', error });
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(id);
+    }
+  }
+
+  private async end(id: string, kind: QueuedJob['kind'], outcome: JobOutcome): Promise<void> {
+    if (await this.store.finish(id, outcome)) this.metrics.jobs.inc({ type: kind, status: outcome.status });
+  }
+}
+
+const timedOut = (timeoutMs: number): AppError =>
+  new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': '5' });
+
+export function toJobError(err: unknown): JobError {
+  if (err instanceof AppError) return { code: err.code, message: err.message, statusCode: err.statusCode };
+  return { code: 'internal_error', message: err instanceof Error ? err.message : String(err), statusCode: 500 };
+}

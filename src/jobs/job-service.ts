@@ -1,0 +1,63 @@
+import { AppError } from '../errors';
+import { toJobError } from './job-executor';
+import type { JobInput, JobKind, JobRecord } from './job-record';
+import { waitForEnd, type JobStore } from './job-store';
+import type { WorkQueue } from './work-queue';
+
+/**
+ * The API's side of jobs, the same in every topology: submit (refused at once when the queue
+ * is full), wait for the end, cancel, read. It never runs a job; a model worker (this
+ * process's or another's) does.
+ */
+export class JobService {
+  constructor(
+    readonly store: JobStore,
+    readonly queue: WorkQueue,
+    private readonly options: {
+      timeoutMs: number;
+      /** Refuses a job at once when no worker could take it (embedded: the model still loading). */
+      admit?: () => void;
+    },
+  ) {}
+
+  /** Stores the job and queues it; answers once it is queued (202 material). */
+  async submit(kind: JobKind, owner: string | null, input: JobInput): Promise<JobRecord> {
+    this.options.admit?.();
+    await this.queue.assertRoom();
+    const record = await this.store.create({ kind, owner, input });
+    try {
+      await this.queue.add({ id: record.id, kind });
+    } catch (err) {
+      // Refused after all (another API filled the queue, or Redis went away): nothing lingers half-made.
+      await this.store.finish(record.id, { status: 'failed', error: toJobError(err) }).catch(() => undefined);
+      throw err;
+    }
+    return record;
+  }
+
+  /** Submits and waits for the end: the synchronous routes. A failed job becomes its error. */
+  async run(kind: JobKind, owner: string | null, input: JobInput): Promise<JobRecord> {
+    const record = await this.submit(kind, owner, input);
+    // The worker enforces the time limit; this is the backstop for a worker that never answers.
+    const ended = await waitForEnd(this.store, record.id, AbortSignal.timeout(this.options.timeoutMs + 15_000)).catch((err: unknown) => {
+      if (err instanceof AppError) throw err;
+      throw new AppError(503, 'job_timeout', `the job did not finish within ${this.options.timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': '5' });
+    });
+    if (ended.status === 'succeeded') return ended;
+    const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
+    throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+  }
+
+  get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+    return this.store.get(id, owner, kind);
+  }
+
+  /** Cancels a queued job at once, or a running one within one model step on whichever worker holds it. */
+  async cancel(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+    const job = await this.store.get(id, owner, kind);
+    if (job.finishedAt !== null) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
+    await this.store.requestCancel(id);
+    await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the job was cancelled')) }, { onlyIfQueued: true });
+    return waitForEnd(this.store, id, AbortSignal.timeout(this.options.timeoutMs));
+  }
+}
