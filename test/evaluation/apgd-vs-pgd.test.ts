@@ -11,17 +11,20 @@ import { testDataPath } from '../helpers/data';
 
 /**
  * The claim that makes APGD worth having: at PGD's budget (10 gradient passes per image) it
- * breaks at least as many of the 100 ImageNet samples. One radius, both from scratch (no
- * warm start from a smaller ε), seeded. npm run bench:attacks has the figures over a grid.
+ * breaks at least as many ImageNet samples (the first 32 of the 100, to keep the suite short).
+ * One radius, both from scratch (no warm start from a smaller ε), seeded. npm run bench:attacks
+ * has the figures over all 100 and a grid of radii.
  */
-describe('APGD-CE vs PGD on ResNet50, the 100 ImageNet samples', () => {
+const SAMPLES = 32;
+
+describe('APGD-CE vs PGD on ResNet50, 32 ImageNet samples', () => {
   let engine: ClassifierEngine;
   let images: EvaluationImage[];
   beforeAll(async () => {
     const ctx = openContext();
     ({ engine } = await loadEngine({ modelsDir: ctx.config.ADVPROBE_MODELS_DIR, manifest: readManifest(ctx.config.ADVPROBE_MODELS_DIR, 'resnet50'), backend: TEST_BACKEND }));
     images = [];
-    for (const s of readImagenetSamples(testDataPath('imagenet-samples'))) images.push({ name: s.name, label: s.classIndex, x: toUnit((await ctx.decode(s.data)).pixels) });
+    for (const s of readImagenetSamples(testDataPath('imagenet-samples')).slice(0, SAMPLES)) images.push({ name: s.name, label: s.classIndex, x: toUnit((await ctx.decode(s.data)).pixels) });
   });
   afterAll(() => engine?.dispose());
 
@@ -36,10 +39,10 @@ describe('APGD-CE vs PGD on ResNet50, the 100 ImageNet samples', () => {
   it('APGD-CE-10 leaves no more images correct than PGD-10 at ε = 0.5/255', async () => {
     const pgd = await evaluateRobustness(engine, images, settings(['pgd']));
     const apgd = await evaluateRobustness(engine, images, settings(['apgd-ce']));
-    expect(pgd.count).toBe(100);
+    expect(pgd.count).toBe(SAMPLES);
     const [p, a] = [pgd.epsilons[0].robustAccuracy, apgd.epsilons[0].robustAccuracy];
     console.log(`robust accuracy at 0.5/255: PGD-10 ${p}, APGD-CE-10 ${a}`);
     expect(a).toBeLessThanOrEqual(p);
-    expect(apgd.epsilons[0].brokenBy['apgd-ce']).toBe(Math.round((apgd.cleanAccuracy - a) * 100));
-  });
+    expect(apgd.epsilons[0].brokenBy['apgd-ce']).toBe(Math.round((apgd.cleanAccuracy - a) * SAMPLES));
+  }, 240_000);
 });
