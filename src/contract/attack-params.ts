@@ -94,20 +94,13 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   return { label, target, settings, search, topk: fields.topk ?? 5, images: fields.images ?? 'inline' };
 }
 
-/** The fields an attack shares with evaluations, as AttackChoices; 400 for a field the attack does not use. */
-export function attackChoices(
-  attack: AttackName,
-  fields: Pick<AttackFields, 'steps' | 'stepSize' | 'optimizer' | 'loss' | 'randomStart' | 'restarts' | 'clamp' | 'seed' | 'quantize' | 'queries' | 'targets'>,
-  fixed: Pick<AttackChoices, 'norm' | 'epsilon' | 'earlyStop'>,
-): AttackChoices {
-  for (const name of UNUSED_CHOICES[attack]) {
-    if (fields[name] !== undefined) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
-  }
-  if (fields.loss !== undefined && !LOSSES[attack].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${LOSSES[attack].join(' or ')} (got ${fields.loss})`);
+type SharedFields = Pick<AttackFields, 'steps' | 'stepSize' | 'optimizer' | 'loss' | 'randomStart' | 'restarts' | 'clamp' | 'seed' | 'queries' | 'targets'>;
+
+/** The fields attacks and evaluations share, defaults filled in; 400 for a step size ≤ 0. */
+export function sharedChoices(fields: SharedFields): Omit<AttackChoices, 'norm' | 'epsilon' | 'earlyStop' | 'quantize'> {
   const stepSize = fields.stepSize === undefined ? undefined : fraction(fields.stepSize, 'stepSize');
   if (stepSize !== undefined && !(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
   return {
-    ...fixed,
     steps: fields.steps,
     stepSize,
     optimizer: fields.optimizer,
@@ -116,10 +109,18 @@ export function attackChoices(
     restarts: fields.restarts ?? 1,
     clamp: fields.clamp ?? true,
     seed: fields.seed ?? randomSeed(),
-    quantize: fields.quantize ?? 'refine',
     queries: fields.queries,
     targets: fields.targets,
   };
+}
+
+/** The fields an attack shares with evaluations, as AttackChoices; 400 for a field the attack does not use. */
+export function attackChoices(attack: AttackName, fields: SharedFields & Pick<AttackFields, 'quantize'>, fixed: Pick<AttackChoices, 'norm' | 'epsilon' | 'earlyStop'>): AttackChoices {
+  for (const name of UNUSED_CHOICES[attack]) {
+    if (fields[name] !== undefined) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
+  }
+  if (fields.loss !== undefined && !LOSSES[attack].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${LOSSES[attack].join(' or ')} (got ${fields.loss})`);
+  return { ...fixed, ...sharedChoices(fields), quantize: fields.quantize ?? 'refine' };
 }
 
 /** 400 when the attack's budget (× `probes` for a minimal-ε search) passes the service's limits. */

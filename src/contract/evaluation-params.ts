@@ -1,12 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LOSSES, settingsFor, UNUSED_CHOICES, type ChoiceName } from '../attacks/defaults';
-import { randomSeed } from '../attacks/random';
 import { ATTACK_NAMES, type AttackName } from '../attacks/types';
 import { badRequest } from '../errors';
 import { parseLabelsMap } from '../evaluation/labels-map';
 import type { EvaluationSettings } from '../evaluation/robustness';
 import { classIndexOf } from '../model/labels';
-import { assertBudget, AttackFields, Fraction, fraction, type AttackLimits } from './attack-params';
+import { assertBudget, AttackFields, Fraction, fraction, sharedChoices, type AttackLimits } from './attack-params';
 import type { NamedFile } from '../http/upload';
 
 const attack = AttackFields.properties;
@@ -116,24 +115,10 @@ export function resolveEvaluationSettings(fields: EvaluationFields, limits: Atta
       if (!UNUSED_CHOICES[a].includes('loss') && !LOSSES[a].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${a} takes ${LOSSES[a].join(' or ')} (got ${fields.loss})`);
     }
   }
-  const stepSize = fields.stepSize === undefined ? undefined : fraction(fields.stepSize, 'stepSize');
-  if (stepSize !== undefined && !(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
   const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');
   if (!(tolerance > 0)) throw badRequest('invalid_parameter', `tolerance: must be greater than 0 (got ${tolerance})`);
   const epsilons = parseEpsilons(fields.epsilons, norm);
-  const choices = {
-    norm,
-    steps: fields.steps,
-    stepSize,
-    optimizer: fields.optimizer,
-    loss: fields.loss,
-    randomStart: fields.randomStart,
-    restarts: fields.restarts ?? 1,
-    clamp: fields.clamp ?? true,
-    seed: fields.seed ?? randomSeed(),
-    queries: fields.queries,
-    targets: fields.targets,
-  };
+  const choices = { norm, ...sharedChoices(fields) };
   const largest = epsilons.at(-1)!;
   for (const a of attacks) assertBudget(settingsFor(a, { ...choices, epsilon: largest, earlyStop: false, quantize: 'round' }), limits);
   return { attacks, choices, epsilons, tolerance: fields.minimal === false ? null : tolerance };

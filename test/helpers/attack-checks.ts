@@ -1,5 +1,14 @@
+import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
+import request from 'supertest';
 import type { AttackResult } from '../../src/contract/attack-schemas';
+
+/** POST /v1/attacks with `fields` as multipart fields and `image` as the upload. */
+export function postAttack(app: FastifyInstance, image: Buffer, fields: Record<string, string>): request.Test {
+  let r = request(app.server).post('/v1/attacks');
+  for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
+  return r.attach('image', image, 'image.jpg');
+}
 
 const raw = async (base64: string): Promise<Buffer> => sharp(Buffer.from(base64, 'base64')).raw().toBuffer();
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { AttackResult } from '../../src/contract/attack-schemas';
 import type { EvaluationResult } from '../../src/contract/evaluation-schemas';
 import { readImagenetSamples } from '../../scripts/imagenet-samples';
-import { expectAttackInvariants } from '../helpers/attack-checks';
+import { expectAttackInvariants, postAttack } from '../helpers/attack-checks';
 import { startApp, startTinyApp } from '../helpers/app';
 import { PIG, readTestFile, testDataPath } from '../helpers/data';
 import { waitFor } from '../helpers/wait';
@@ -11,11 +11,7 @@ import { waitFor } from '../helpers/wait';
 const pig = readTestFile(...PIG);
 const HOG = 341;
 
-const attack = (app: FastifyInstance, fields: Record<string, string>) => {
-  let r = request(app.server).post('/v1/attacks');
-  for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
-  return r.attach('image', pig, 'pig.jpg');
-};
+const attack = (app: FastifyInstance, fields: Record<string, string>) => postAttack(app, pig, fields);
 
 describe('the attack field on POST /v1/attacks (real ResNet50, seeded)', () => {
   let app: FastifyInstance;

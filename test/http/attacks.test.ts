@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { AttackResult } from '../../src/contract/attack-schemas';
-import { expectAttackInvariants } from '../helpers/attack-checks';
+import { expectAttackInvariants, postAttack } from '../helpers/attack-checks';
 import { CPU_BACKENDS, startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 import { waitFor } from '../helpers/wait';
@@ -33,11 +33,7 @@ async function readEvents(app: FastifyInstance, id: string, lastEventId?: number
     });
 }
 
-const attack = (app: FastifyInstance, fields: Record<string, string>) => {
-  let r = request(app.server).post('/v1/attacks');
-  for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
-  return r.attach('image', pig, 'pig.jpg');
-};
+const attack = (app: FastifyInstance, fields: Record<string, string>) => postAttack(app, pig, fields);
 
 
 describe.each(CPU_BACKENDS)('POST /v1/attacks (real ResNet50 on %s, seeded)', (backend) => {

@@ -1,18 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import type { AttackResult } from '../../src/contract/attack-schemas';
-import { expectAttackInvariants } from '../helpers/attack-checks';
+import { expectAttackInvariants, postAttack } from '../helpers/attack-checks';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile } from '../helpers/data';
 
 const pig = readTestFile(...PIG);
 const HOG = 341;
 
-const attack = (app: FastifyInstance, fields: Record<string, string>) => {
-  let r = request(app.server).post('/v1/attacks');
-  for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
-  return r.attach('image', pig, 'pig.jpg');
-};
+const attack = (app: FastifyInstance, fields: Record<string, string>) => postAttack(app, pig, fields);
 
 describe('POST /v1/attacks with mode=minimal (real ResNet50)', () => {
   let app: FastifyInstance;
