@@ -11,7 +11,7 @@ import { evaluateRobustness, type EvaluationImage } from '../evaluation/robustne
 import { attackLimits, resolveAttackRequest, AttackFields } from '../contract/attack-params';
 import { EvaluationFields, resolveEvaluationSettings } from '../contract/evaluation-params';
 import { TopK } from '../contract/classify';
-import { parseParams } from '../http/upload';
+import { parseFields } from '../contract/fields';
 import { Type } from '@sinclair/typebox';
 import { encodePng, exactDelta, scaledDelta } from '../images/encode';
 import { softmax, topK } from '../model/predictions';
@@ -38,7 +38,7 @@ async function withModel<T>(ctx: CliContext, work: (engine: ClassifierEngine) =>
 }
 
 export async function classifyCommand(files: string[], flags: Flags): Promise<void> {
-  const { topk } = parseParams(Type.Object({ topk: TopK }), asFields({ topk: flags.topk ?? '5' }));
+  const { topk } = parseFields(Type.Object({ topk: TopK }), asFields({ topk: flags.topk ?? '5' }));
   const ctx = openContext();
   await withModel(ctx, async (engine) => {
     for (const file of files) {
@@ -52,7 +52,7 @@ export async function classifyCommand(files: string[], flags: Flags): Promise<vo
 
 export async function attackCommand(file: string, flags: Flags): Promise<void> {
   const ctx = openContext();
-  const fields = parseParams(AttackFields, asFields(flags, ['out']));
+  const fields = parseFields(AttackFields, asFields(flags, ['out']));
   const spec = resolveAttackRequest(fields, ctx.labels, attackLimits(ctx.config));
   const image = await ctx.decode(readFileSync(file));
   await withModel(ctx, async (engine) => {
@@ -92,7 +92,7 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
   const outDir = typeof flags.out === 'string' ? flags.out : '.';
   const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const ctx = openContext();
-  const fields = parseParams(EvaluationFields, { ...asFields(flags, ['labels', 'out', 'limit', 'eps']), epsilons: String(flags.eps ?? flags.epsilons ?? '') });
+  const fields = parseFields(EvaluationFields, { ...asFields(flags, ['labels', 'out', 'limit', 'eps']), epsilons: String(flags.eps ?? flags.epsilons ?? '') });
   const settings = { ...resolveEvaluationSettings(fields, attackLimits(ctx.config)), batchSize: ctx.config.ADVPROBE_MAX_BATCH };
   const labelOf = parseLabelsMap(labelsJson, ctx.labels);
   const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);

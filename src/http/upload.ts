@@ -1,7 +1,7 @@
 import type {} from '@fastify/multipart'; // request.parts() / isMultipart() types
 import type { FastifyRequest } from 'fastify';
 import type { Static, TObject } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { parseFields } from '../contract/fields';
 import { AppError, badRequest } from '../errors';
 
 export const IMAGE_FIELD = 'image';
@@ -14,8 +14,9 @@ export interface ImageUpload<T> {
 /**
  * Reads an image upload: multipart/form-data with the file in field `image` and parameters
  * as text fields, or a raw body with Content-Type image/* and parameters in the query.
- * Parameters are checked against `schema` (the same schema as the query); a multipart
- * field takes precedence over the same query parameter. Exactly one file is allowed, in
+ * Parameters go through parseFields with `schema`, the route's query schema, so a value
+ * means the same in either place; a multipart field takes precedence over the same query
+ * parameter (the query has already been parsed by the app's querystring validator). Exactly one file is allowed, in
  * the right field; unknown and repeated fields are errors, not silently ignored.
  */
 export async function readImageUpload<S extends TObject>(request: FastifyRequest, schema: S): Promise<ImageUpload<Static<S>>> {
@@ -24,10 +25,10 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
     const how = `send the image as multipart/form-data field '${IMAGE_FIELD}', or as the raw body with Content-Type image/*`;
     if (request.body === undefined || request.body === null) throw badRequest('missing_image', how);
     if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type']} is not accepted here; ${how}`);
-    return { image: request.body, params: parseParams(schema, query) };
+    return { image: request.body, params: parseFields(schema, query) };
   }
-  const { files, fields } = await readMultipart(request, schema, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
-  return { image: files[0].data, params: parseParams(schema, { ...query, ...fields }) };
+  const { files, fields } = await readMultipart(request, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
+  return { image: files[0].data, params: parseFields(schema, { ...query, ...fields }) };
 }
 
 export interface NamedFile {
@@ -55,13 +56,12 @@ export async function readImageUploads<S extends TObject>(
   if (!request.isMultipart()) {
     throw new AppError(415, 'unsupported_media_type', `send multipart/form-data with the images in field '${IMAGE_FIELD}' (repeated)`);
   }
-  const { files, fields, repeated } = await readMultipart(request, schema, limits);
-  return { images: files, params: parseParams(schema, { ...((request.query ?? {}) as Record<string, unknown>), ...fields }), repeated };
+  const { files, fields, repeated } = await readMultipart(request, limits);
+  return { images: files, params: parseFields(schema, { ...((request.query ?? {}) as Record<string, unknown>), ...fields }), repeated };
 }
 
 async function readMultipart(
   request: FastifyRequest,
-  schema: TObject,
   limits: { maxFiles: number; maxTotalBytes: number; repeatable: string[] },
 ): Promise<{ files: NamedFile[]; fields: Record<string, unknown>; repeated: Record<string, string[]> }> {
   const files: NamedFile[] = [];
@@ -88,10 +88,6 @@ async function readMultipart(
       } else if (limits.repeatable.includes(part.fieldname)) {
         repeated[part.fieldname].push(String(part.value));
       } else {
-        if (!Object.hasOwn(schema.properties, part.fieldname)) {
-          const known = [IMAGE_FIELD, ...limits.repeatable, ...Object.keys(schema.properties)].join(', ');
-          throw badRequest('unknown_field', `unknown field '${part.fieldname}'; accepted fields: ${known}`);
-        }
         if (Object.hasOwn(fields, part.fieldname)) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
         fields[part.fieldname] = part.value;
       }
@@ -112,13 +108,4 @@ function multipartError(err: unknown): unknown {
   if (err instanceof AppError || (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('FST_'))) return err;
   const message = err instanceof Error ? err.message : String(err);
   return badRequest('invalid_multipart', `the multipart body could not be read: ${message}`);
-}
-
-/** Converts string values to the schema's types, applies defaults, and names the first bad field. */
-export function parseParams<S extends TObject>(schema: S, raw: Record<string, unknown>): Static<S> {
-  const value = Value.Default(schema, Value.Convert(schema, { ...raw }));
-  if (Value.Check(schema, value)) return value as Static<S>;
-  const error = Value.Errors(schema, value).First();
-  const field = error?.path.replace(/^\//, '') || 'request';
-  throw badRequest('invalid_parameter', `${field}: ${error?.message ?? 'invalid value'} (got ${JSON.stringify(raw[field] ?? null)})`);
 }

@@ -25,6 +25,8 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
           'Multipart: the images in field `image` (repeated), their labels (a `labels` JSON map by file name, or a `label` field per image in order), ' +
           '`epsilons`, and the attack fields. Answers 202 with a `Location` to follow; the result holds clean accuracy, empirical risk, ' +
           'and per ε robust accuracy, adversarial risk and attack success rate, and a row per image (also as CSV).',
+        // The settings may also come in the query (read by the same parser); a multipart field wins.
+        querystring: Type.Partial(EvaluationFields),
         uploadBody: {
           description: 'the images, their labels and the settings',
           content: {

@@ -1,0 +1,50 @@
+import { Kind, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { badRequest } from '../errors';
+
+/**
+ * The one way a request's text fields become values, whatever carried them: multipart
+ * text fields, the query string, the CLI's flags. Strict on purpose, so that a value means
+ * the same number everywhere or is refused everywhere: numbers are decimal, exponent form
+ * included (`1e2` is 100); hex, blanks, `Infinity` and trailing garbage are errors; an
+ * integer field refuses `1.5`; booleans are `true` or `false`. A field sent twice (a
+ * repeated query key) is an error, as it is in multipart.
+ */
+export function parseFields<S extends TObject>(schema: S, raw: Record<string, unknown>): Static<S> {
+  const known = Object.keys(schema.properties);
+  const value: Record<string, unknown> = {};
+  for (const [field, text] of Object.entries(raw)) {
+    const property = schema.properties[field] as TSchema | undefined;
+    if (!Object.hasOwn(schema.properties, field) || property === undefined) {
+      throw badRequest('unknown_field', `unknown field '${field}'; accepted fields: ${known.join(', ')}`);
+    }
+    if (Array.isArray(text)) throw badRequest('duplicate_field', `field '${field}' was sent more than once`);
+    value[field] = typeof text === 'string' ? fromText(field, property, text) : text;
+  }
+  const withDefaults = Value.Default(schema, value);
+  if (Value.Check(schema, withDefaults)) return withDefaults as Static<S>;
+  const error = Value.Errors(schema, withDefaults).First();
+  const field = error?.path.replace(/^\//, '') || 'request';
+  throw badRequest('invalid_parameter', `${field}: ${error?.message ?? 'invalid value'} (got ${JSON.stringify(raw[field] ?? null)})`);
+}
+
+/** A plain decimal number, optionally signed, with an optional fraction and exponent. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function fromText(field: string, schema: TSchema, text: string): unknown {
+  switch (schema[Kind]) {
+    case 'Integer':
+    case 'Number': {
+      const integer = schema[Kind] === 'Integer';
+      const number = NUMBER.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(number)) throw badRequest('invalid_parameter', `${field}: must be a number (got ${JSON.stringify(text)})`);
+      if (integer && !Number.isInteger(number)) throw badRequest('invalid_parameter', `${field}: must be an integer (got ${JSON.stringify(text)})`);
+      return number;
+    }
+    case 'Boolean':
+      if (text === 'true' || text === 'false') return text === 'true';
+      throw badRequest('invalid_parameter', `${field}: must be true or false (got ${JSON.stringify(text)})`);
+    default:
+      return text; // strings and unions of string literals: the schema check decides
+  }
+}
