@@ -9,10 +9,12 @@ import underPressure from '@fastify/under-pressure';
 import { AppError } from './errors';
 import { registerAuth } from './http/auth';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
+import { validatorController } from './http/validators';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
 import { healthRoutes } from './http/routes/health';
+import { inferenceProtocolRoutes } from './http/routes/inference-protocol';
 import { jobRoutes } from './http/routes/jobs';
 import { evaluationRoutes } from './http/routes/evaluations';
 import { modelRoutes } from './http/routes/models';
@@ -43,8 +45,9 @@ export async function buildApp({ config, fastify = {}, engine }: AppOptions): Pr
   const app = Fastify({
     ...fastify,
     frameworkErrors: frameworkErrorHandler,
-    // Unknown query parameters are errors, not silently dropped.
+    // Unknown body fields are errors, not silently dropped; query strings: validators.ts.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
+    schemaController: validatorController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const routes: RegisteredRoute[] = [];
@@ -137,6 +140,7 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
   await app.register(attackRoutes(config, catalog, jobs));
   await app.register(jobRoutes(jobs, catalog, heartbeatMs));
   await app.register(evaluationRoutes(config, catalog, jobs, heartbeatMs));
+  await app.register(inferenceProtocolRoutes(config, service));
   await app.register(docsRoutes);
   await app.register(playgroundRoutes);
 }

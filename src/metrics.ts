@@ -1,3 +1,4 @@
+import type { JobKind } from './jobs/job-record';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobTiming } from './runtime/model-queue';
 import type { ModelService } from './runtime/model-service';
@@ -68,7 +69,7 @@ export function createMetrics({ model, waiting }: { model: ModelService | null; 
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Records one job that ran in the model worker: its queue wait and compute time. */
-export function observeModelJob(metrics: Metrics, type: 'classify' | 'attack' | 'evaluation', timing: JobTiming): void {
+export function observeModelJob(metrics: Metrics, type: JobKind, timing: JobTiming): void {
   metrics.queueWait.observe({ type }, timing.queueMs / 1000);
   metrics.compute.observe({ type }, timing.computeMs / 1000);
 }

@@ -10,6 +10,14 @@ export interface ClassifySpec {
   topk: number;
 }
 
+/**
+ * An Open Inference Protocol request: `count` images as FP32 HWC in [0, 1], one after
+ * another, in the job's `pixels` blob as little-endian bytes; one engine call for all.
+ */
+export interface InferSpec {
+  count: number;
+}
+
 export interface AttackSpec {
   fields: AttackFields;
   request: AttackRequestSpec;

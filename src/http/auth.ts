@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors';
 
 /** Routes anyone may call even with API keys on: probes, docs, and the page that asks for a key. */
-const ALWAYS_PUBLIC = ['/healthz', '/readyz', '/', '/playground.js', '/playground.css', '/openapi.yaml'];
+const ALWAYS_PUBLIC = ['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready', '/', '/playground.js', '/playground.css', '/openapi.yaml'];
 
 const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 

@@ -29,27 +29,30 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof AppError) {
-      if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message);
-      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
-    }
-    const known = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
-    if (known) {
-      const [status, code] = known;
-      const message =
-        code === 'payload_too_large' ? 'the upload is larger than the limit (ADVPROBE_MAX_UPLOAD_BYTES)' : code === 'invalid_parameter' ? validationMessage(err) : err.message;
-      return reply.code(status).send({ error: { code, message } });
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
-    }
-    request.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ error: { code: 'internal_error', message: 'internal error; it has been logged' } });
+    const { status, code, message, headers } = errorStatus(err);
+    if (err instanceof AppError && status >= 500) request.log.warn({ code }, message);
+    if (code === 'internal_error') request.log.error({ err }, 'unhandled error');
+    return reply.code(status).headers(headers).send({ error: { code, message } });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const message = `no route ${request.method} ${request.url.split('?')[0]}`;
+    // Under /v2 the Open Inference Protocol's form, {"error": "..."}.
+    return reply.code(404).send(request.url.startsWith('/v2/') || request.url === '/v2' ? { error: message } : { error: { code: 'not_found', message } });
+  });
+}
+
+/** What an error means to the client: status, code, message, headers; the same on every route. */
+export function errorStatus(err: FastifyError): { status: number; code: string; message: string; headers: Record<string, string> } {
+  if (err instanceof AppError) return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
+  const known = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
+  if (known) {
+    const [status, code] = known;
+    const message = code === 'payload_too_large' ? 'the upload is larger than the limit (ADVPROBE_MAX_UPLOAD_BYTES)' : code === 'invalid_parameter' ? validationMessage(err) : err.message;
+    return { status, code, message, headers: {} };
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return { status: err.statusCode, code: 'bad_request', message: err.message, headers: {} };
+  return { status: 500, code: 'internal_error', message: 'internal error; it has been logged', headers: {} };
 }
 
 /** "topk: must be >= 1" or "unknown querystring parameter 'verbose'": always names the field. */

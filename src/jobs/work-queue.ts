@@ -11,7 +11,7 @@ export interface QueuedJob {
  * long jobs holding every slot never keep a classification waiting.
  */
 export type Lane = 'interactive' | 'batch';
-export const laneOf = (kind: JobKind): Lane => (kind === 'classify' ? 'interactive' : 'batch');
+export const laneOf = (kind: JobKind): Lane => (kind === 'classify' || kind === 'infer' ? 'interactive' : 'batch');
 
 /**
  * The bounded queue between the API and the model workers. Two implementations (memory/,

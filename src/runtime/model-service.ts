@@ -141,6 +141,20 @@ export class ModelService {
   }
 
   /**
+   * Logits of `count` images given as model input (FP32 HWC in [0, 1]), as one engine call
+   * in the interactive lane: the Open Inference Protocol's batched infer.
+   */
+  async logitsOf(data: Float32Array, count: number): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
+    this.assertReady();
+    const owned = data.slice(); // the thread owns its copy (see classify)
+    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'logits', batch: { data: owned, count } }, { transfer: [owned.buffer] }), {
+      lane: 'interactive',
+      admitted: true,
+    });
+    return { logits: expectResponse(value, 'logits').logits, timingMs: timing };
+  }
+
+  /**
    * Runs an attack through the queue. `signal` cancels it (waiting: it never runs; running:
    * the worker stops before its next step). Resolves with the outcome, or rejects with an
    * AppError: 400 for a request the model showed to be invalid, 409 cancelled, 503 timeout.
