@@ -1,8 +1,13 @@
-# advprobe on a CUDA host: @tensorflow/tfjs-node-gpu 4.22 links libtensorflow 2.9, which
-# needs CUDA 11.2 and cuDNN 8.1 — hence this base image. Node comes from the official image.
-FROM node:20.19.5-bookworm-slim AS node
+# advprobe on a CUDA host. @tensorflow/tfjs-node-gpu 4.22 links libtensorflow 2.9, built for
+# CUDA 11.2 / cuDNN 8.1: it loads the CUDA 11 sonames (libcudart.so.11.0, libcublas.so.11,
+# libcudnn.so.8, …), and CUDA 11's minor-version compatibility lets those come from any
+# 11.x runtime. 11.8 with cuDNN 8 is the last CUDA 11 and the one NVIDIA ships for Ubuntu
+# 22.04, which is supported to 2027 (Ubuntu 20.04 and CUDA 11.2's images are past their end).
+# The driver must support CUDA 11.8 (≥ 520). Node 24 LTS comes from the official image; its
+# binaries need glibc ≥ 2.28 and Ubuntu 22.04 has 2.35.
+FROM node:24.22.3-bookworm-slim AS node
 
-FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS base
+FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 AS base
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
@@ -12,7 +17,7 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 FROM base AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # tfjs-node-gpu's install script downloads libtensorflow and may build its binding.
-# Versions come with the pinned Ubuntu 20.04 base; pinning each apt package would break on every point release.
+# Versions come with the pinned Ubuntu 22.04 base; pinning each apt package would break on every point release.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates python3 make g++ \

@@ -2,9 +2,12 @@
  * `npm run bench`: ResNet50 forward and forward+input-gradient step, at batch 1 and 8, for
  * the PyTorch reference (Debian's python3-torch, installed by bench/setup-pytorch.sh; skipped
  * with a message when it cannot be) and every advprobe backend that loads on this host,
- * side by side in one run: the engines take turns call by call, several repetitions, and
- * the medians are printed with their ratio to PyTorch.
- * Usage: npm run bench [-- REPETITIONS]
+ * side by side in one run. Each measurement is a block: a contender's own warm-up at that
+ * shape, then BENCH_CALLS (10) consecutive calls timed inside it; the contenders take turns
+ * block by block, BLOCKS times (3), and the medians of the blocks' means per call are
+ * printed with their ratio to PyTorch. (Single cold calls, alternating call by call, woke
+ * PyTorch's sleeping thread pool each time and inflated its figures by up to 60 %.)
+ * Usage: npm run bench [-- BLOCKS]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -37,8 +40,8 @@ async function startPytorch(threads: number): Promise<Contender | string> {
   console.log(`pytorch ${String(hello.torch)}, ${String(hello.threads)} threads`);
   return {
     name: 'pytorch',
-    measure: async ({ what, batch }) => {
-      child.stdin.write(`${what} ${batch}\n`);
+    measure: async ({ what, batch, calls, warmup }) => {
+      child.stdin.write(`${what} ${batch} ${calls} ${warmup}\n`);
       return Number((await next()).ms);
     },
     close: () => child.kill(),
@@ -75,7 +78,9 @@ async function startEngine(modelsDir: string, backend: BenchContender): Promise<
 }
 
 async function main(): Promise<void> {
-  const repetitions = Number(process.argv[2] ?? 7);
+  const repetitions = Number(process.argv[2] ?? 3);
+  const calls = Number(process.env.BENCH_CALLS ?? 10);
+  const warmup = Number(process.env.BENCH_WARMUP ?? 3);
   const threads = Number(process.env.BENCH_THREADS ?? 2);
   const { ADVPROBE_MODELS_DIR: modelsDir } = loadConfig();
   const contenders: Contender[] = [];
@@ -93,10 +98,9 @@ async function main(): Promise<void> {
   const key = (what: string, batch: number) => `${what}@${batch}`;
   for (const batch of BATCHES) {
     for (const what of ['forward', 'step'] as const) {
-      for (const c of contenders) await c.measure({ what, batch }); // warm-up at this shape
       for (let r = 0; r < repetitions; r++) {
         for (const c of contenders) {
-          const ms = await c.measure({ what, batch });
+          const ms = await c.measure({ what, batch, calls, warmup });
           const list = samples.get(c.name)!;
           list.set(key(what, batch), [...(list.get(key(what, batch)) ?? []), ms]);
         }
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
   contenders.filter((c) => c.name !== 'pytorch').forEach((c) => c.close());
 
   const reference = samples.get('pytorch');
-  console.log(`\nResNet50, median of ${repetitions} alternating runs, ms (per image in brackets); × = ratio to PyTorch`);
+  console.log(`\nResNet50, steady state: median of ${repetitions} alternating blocks of ${calls} consecutive calls (after ${warmup} warm-up calls each), ms per call (per image in brackets); × = ratio to PyTorch`);
   console.log(['engine', ...BATCHES.flatMap((b) => [`forward b${b}`, `step b${b}`])].map((s) => s.padEnd(22)).join(''));
   for (const c of contenders) {
     const cells = BATCHES.flatMap((batch) =>
@@ -159,7 +163,7 @@ async function benchHttpAttack(pytorch: Contender | undefined, repetitions: numb
     };
     const tenSteps = async (): Promise<number> => {
       let total = 0;
-      for (let i = 0; i < 10; i++) total += await pytorch!.measure({ what: 'step', batch: 1 });
+      total += 10 * (await pytorch!.measure({ what: 'step', batch: 1, calls: 10, warmup: 0 }));
       return total;
     };
     await attack();

@@ -3,7 +3,9 @@ not depend on them), eval mode, parameters frozen so only the input gradient is 
 
 Prints one JSON line per measurement: {"engine": "pytorch", "batch": n, "what":
 "forward"|"step", "ms": [...]} so the Node benchmark can interleave it with its own.
-Reads commands from stdin ("forward N" / "step N"), so one warm process serves the run.
+Reads commands from stdin ("forward N CALLS WARMUP" / "step N CALLS WARMUP"): WARMUP
+calls, then CALLS consecutive ones timed as one block (the mean per call is printed), so one
+warm process serves the run and its thread pool is awake while it is timed.
 """
 import json
 import sys
@@ -34,10 +36,13 @@ def step(x):
 
 print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
 for line in sys.stdin:
-    what, batch = line.split()
+    what, batch, calls, warmup = line.split()
     x = torch.rand(int(batch), 3, 224, 224)
     fn = forward if what == "forward" else step
+    for _ in range(int(warmup)):
+        fn(x)
     t = time.perf_counter()
-    fn(x)
-    ms = (time.perf_counter() - t) * 1000
+    for _ in range(int(calls)):
+        fn(x)
+    ms = (time.perf_counter() - t) * 1000 / int(calls)
     print(json.dumps({"engine": "pytorch", "what": what, "batch": int(batch), "ms": ms}), flush=True)
