@@ -108,6 +108,22 @@ async function generate(r: Random): Promise<Req[]> {
     () => ({ method: pick(r, ['GET', 'DELETE'] as const), url: `/v1/jobs/${pick(r, ['nope', '00000000-0000-0000-0000-000000000000', '..%2F..%2Fetc', '%00', 'x'.repeat(200)])}${pick(r, ['', '/events', '/original.png', '/delta.png?scale=50'])}`, headers: {}, what: 'unknown job' }),
     () => ({ method: 'GET', url: `/v1/jobs/abc/delta.png?scale=${pick(r, ['-1', 'abc', '1e9', '0'])}`, headers: {}, what: 'bad scale' }),
     () => ({ method: pick(r, ['PUT', 'DELETE', 'GET'] as const), url: pick(r, ['/v1/classify', '/v1/attacks', '/v1/models/resnet50', '/v2/classify', '/v1/models/vgg/labels']), headers: {}, what: 'wrong route or method' }),
+    () => {
+      // The Open Inference Protocol's infer: broken JSON, wrong tensors, lying binary headers.
+      const bodies = [
+        '{"inputs": [',
+        '[]',
+        '{"inputs": [{"name": "pixels", "datatype": "FP32", "shape": [1, 224, 224, 3], "data": [1, 2, 3]}]}',
+        '{"inputs": [{"name": "pixels", "datatype": "INT8", "shape": [1, 224, 224, 3], "data": []}]}',
+        '{"inputs": [{"name": "pixels", "datatype": "FP32", "shape": [1e9, 224, 224, 3], "data": []}]}',
+        '{"inputs": [{"name": "pixels", "datatype": "FP32", "shape": [1, 224, 224, 3], "parameters": {"binary_data_size": 602112}}]}',
+        '{"inputs": {"__proto__": {"name": "pixels"}}}',
+        '\u0000\u0001garbage',
+      ];
+      const headers: Record<string, string> = { 'content-type': pick(r, ['application/json', 'application/octet-stream', 'text/plain']) };
+      if (r.next() < 0.3) headers['inference-header-content-length'] = pick(r, ['-1', '99999999', 'abc', '3']);
+      return { method: 'POST', url: `/v2/models/${pick(r, ['resnet50', 'resnet50', 'vgg', '..%2F..'])}/infer`, headers, payload: Buffer.from(pick(r, bodies)), what: 'bad infer' };
+    },
   ];
   return Array.from({ length: COUNT }, () => pick(r, generators)());
 }
@@ -134,13 +150,16 @@ describe(`fuzz: ${COUNT} malformed requests`, () => {
       });
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const text = res.body as string;
-      let body: { error?: { code?: unknown; message?: unknown } } = {};
+      let body: { error?: { code?: unknown; message?: unknown } | string } = {};
       try {
         body = JSON.parse(text);
       } catch {
         /* checked below */
       }
-      const ok = res.status >= 400 && res.status < 500 && typeof body.error?.code === 'string' && typeof body.error?.message === 'string';
+      // Under /v2 the Open Inference Protocol's {"error": "..."}; everywhere else {"error": {code, message}}.
+      const error = body.error;
+      const wellFormed = req.url.startsWith('/v2') ? typeof error === 'string' && error.length > 0 : typeof error === 'object' && typeof error.code === 'string' && typeof error.message === 'string';
+      const ok = res.status >= 400 && res.status < 500 && wellFormed;
       if (!ok) bad.push(`#${i} ${req.what} ${req.method} ${req.url.slice(0, 60)} → ${res.status} ${text.slice(0, 120)}`);
     }
     console.log(`fuzz: ${requests.length} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
