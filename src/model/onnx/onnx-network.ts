@@ -168,7 +168,12 @@ function emitBackward(g: OnnxGraphBuilder, graph: LayerGraph, pre: Preprocessing
   const valueOf = (name: string): string => forward.values.get(name) as string;
   const shapeOf = (name: string): number[] => graph.shapes.get(name) as number[];
   /** dy through a ReLU whose output is y: dy where y > 0, else 0. */
-  const throughRelu = (dy: string, y: string): string => g.op('Where', [g.op('Greater', [y, g.scalar(0)]), dy, g.scalar(0)], {}, 'relu_grad');
+  // ReLU's 0/1 mask as min(y·2¹²⁶, 1): y ≥ 0 here, and every y at or above float32's
+  // smallest normal (2⁻¹²⁶) maps to exactly 1 (subnormal activations do not arise). Mul and
+  // Clip are vectorised elementwise kernels; Greater + Where took 8.6 ms of a 106 ms step at
+  // batch 1 and 90 of 886 at batch 8 (npm run profile:onnx), this 5.8 and 48; Sign took 10.5.
+  const throughRelu = (dy: string, y: string): string =>
+    g.op('Mul', [dy, g.op('Clip', [g.op('Mul', [y, g.scalar(2 ** 126)]), g.scalar(0), g.scalar(1)])], {}, 'relu_grad');
 
   for (const op of [...graph.ops].reverse()) {
     const dy = total(op.name);
