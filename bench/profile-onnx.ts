@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { loadConfig } from '../src/config';
 import { lowerKerasModel } from '../src/model/layer-graph';
 import { modelFolder, readManifest } from '../src/model/manifest';
+import { onnxSessionOptions } from '../src/model/onnx/onnx-engine';
 import { IO, buildOnnxModels } from '../src/model/onnx/onnx-network';
 import { readLayersModel } from '../src/model/weights';
 
@@ -27,14 +28,7 @@ const threads = Number(process.env.BENCH_THREADS ?? 2);
 
 async function profile(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<{ wallMs: number; byOp: Map<string, number> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'advprobe-profile-'));
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  const options = onnxSessionOptions(threads);
   // Warm up in a session of its own, so the profile holds only steady-state runs.
   const warm = await ort.InferenceSession.create(model, options);
   for (let i = 0; i < 3; i++) await warm.run(feeds);

@@ -29,6 +29,20 @@ export async function loadOnnxEngine(options: OnnxEngineOptions): Promise<Classi
   return engine;
 }
 
+/** The engine's session options (the profiling script uses the same). */
+export function onnxSessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // Two sessions share the cores: a pool that spin-waits after its run would take them
+    // from the other session's next run.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
 /** An engine over any lowered graph (tests use small random ones). */
 export async function createOnnxEngine(
   graph: LayerGraph,
@@ -41,16 +55,7 @@ export async function createOnnxEngine(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof Ort;
   const models = buildOnnxModels(graph, preprocessing);
-  const sessionOptions: Ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // Two sessions share the cores: a pool that spin-waits after its run would take them
-    // from the other session's next run.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  const sessionOptions = onnxSessionOptions(threads);
   const forward = await ort.InferenceSession.create(models.forward, sessionOptions);
   const gradient = await ort.InferenceSession.create(models.gradient, sessionOptions);
   const { inputHeight: h, inputWidth: w, numClasses: k } = info;
