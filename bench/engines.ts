@@ -161,11 +161,7 @@ async function benchHttpAttack(pytorch: Contender | undefined, repetitions: numb
       await res.arrayBuffer();
       return performance.now() - started;
     };
-    const tenSteps = async (): Promise<number> => {
-      let total = 0;
-      total += 10 * (await pytorch!.measure({ what: 'step', batch: 1, calls: 10, warmup: 0 }));
-      return total;
-    };
+    const tenSteps = async (): Promise<number> => 10 * (await pytorch!.measure({ what: 'step', batch: 1, calls: 10, warmup: 0 }));
     await attack();
     const http: number[] = [];
     const reference: number[] = [];

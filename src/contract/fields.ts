@@ -14,10 +14,9 @@ export function parseFields<S extends TObject>(schema: S, raw: Record<string, un
   const known = Object.keys(schema.properties);
   const value: Record<string, unknown> = {};
   for (const [field, text] of Object.entries(raw)) {
-    const property = schema.properties[field] as TSchema | undefined;
-    if (!Object.hasOwn(schema.properties, field) || property === undefined) {
-      throw badRequest('unknown_field', `unknown field '${field}'; accepted fields: ${known.join(', ')}`);
-    }
+    // hasOwn, not `in`: `__proto__` or `constructor` is an unknown field, not an inherited one.
+    if (!Object.hasOwn(schema.properties, field)) throw badRequest('unknown_field', `unknown field '${field}'; accepted fields: ${known.join(', ')}`);
+    const property = schema.properties[field] as TSchema;
     if (Array.isArray(text)) throw badRequest('duplicate_field', `field '${field}' was sent more than once`);
     value[field] = typeof text === 'string' ? fromText(field, property, text) : text;
   }

@@ -72,12 +72,11 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   if (request.id !== undefined && typeof request.id !== 'string') throw badRequest('invalid_parameter', 'id must be a string');
   const inputs = request.inputs;
   if (!Array.isArray(inputs) || inputs.length !== 1) throw badRequest('invalid_parameter', `inputs must hold exactly one tensor, '${INPUT_NAME}'`);
-  const { count, pixels, binaryBytes } = readInput(inputs[0], binary, shape);
-  if (binaryBytes !== binary.length) throw badRequest('invalid_parameter', `the body has ${binary.length} bytes of binary data but the inputs declare ${binaryBytes}`);
+  const { count, pixels } = readInput(inputs[0], binary, shape);
   return { ...(request.id === undefined ? {} : { id: request.id }), count, pixels, outputs: readOutputs(request) };
 }
 
-function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: number; pixels: Float32Array; binaryBytes: number } {
+function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: number; pixels: Float32Array } {
   if (!isObject(input)) throw badRequest('invalid_parameter', 'inputs[0] must be an object');
   if (input.name !== INPUT_NAME) throw badRequest('invalid_parameter', `unknown input ${JSON.stringify(input.name)}; the model's input is '${INPUT_NAME}'`);
   if (input.datatype !== 'FP32') throw badRequest('invalid_parameter', `${INPUT_NAME}: datatype must be FP32 (got ${JSON.stringify(input.datatype)})`);
@@ -90,12 +89,14 @@ function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: 
   if (count < 1 || count > shape.maxBatch) throw badRequest('invalid_parameter', `${INPUT_NAME}: N must be between 1 and ${shape.maxBatch} (ADVPROBE_MAX_BATCH), got ${count}`);
   const size = count * shape.height * shape.width * 3;
   const parameters = isObject(input.parameters) ? input.parameters : {};
+  const binaryBytes = parameters.binary_data_size === undefined ? 0 : Number(parameters.binary_data_size);
+  if (parameters.binary_data_size !== undefined && binaryBytes !== size * 4) {
+    throw badRequest('invalid_parameter', `${INPUT_NAME}: binary_data_size must be ${size * 4} bytes for shape ${JSON.stringify(dims)} (got ${JSON.stringify(parameters.binary_data_size)})`);
+  }
+  // The binary part of the body is exactly what the input declares (nothing, for JSON data).
+  if (binary.length !== binaryBytes) throw badRequest('invalid_parameter', `the body has ${binary.length} bytes of binary data but the inputs declare ${binaryBytes}`);
   let pixels: Float32Array;
-  let binaryBytes = 0;
-  if (parameters.binary_data_size !== undefined) {
-    binaryBytes = Number(parameters.binary_data_size);
-    if (binaryBytes !== size * 4) throw badRequest('invalid_parameter', `${INPUT_NAME}: binary_data_size must be ${size * 4} bytes for shape ${JSON.stringify(dims)} (got ${JSON.stringify(parameters.binary_data_size)})`);
-    if (binary.length < binaryBytes) throw badRequest('invalid_parameter', `${INPUT_NAME}: the body holds ${binary.length} bytes of binary data, ${binaryBytes} declared`);
+  if (binaryBytes > 0) {
     pixels = new Float32Array(size);
     // Little-endian on the wire whatever the host (the extension's rule).
     for (let i = 0; i < size; i++) pixels[i] = binary.readFloatLE(i * 4);
@@ -113,7 +114,7 @@ function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: 
   for (let i = 0; i < size; i++) {
     if (!(pixels[i] >= 0 && pixels[i] <= 1)) throw badRequest('invalid_parameter', `${INPUT_NAME}: every value must be in [0, 1] (value ${i} is ${pixels[i]})`);
   }
-  return { count, pixels, binaryBytes };
+  return { count, pixels };
 }
 
 function readOutputs(request: Json): InferRequest['outputs'] {
@@ -140,13 +141,13 @@ export interface InferResponseJson {
 export function inferResponse(
   modelName: string,
   request: InferRequest,
-  values: Record<OutputName, Float32Array>,
+  values: Record<OutputName, readonly number[]>,
   classes: number,
 ): { json: InferResponseJson; binary: Buffer | null } {
   const chunks: Buffer[] = [];
   const outputs = request.outputs.map(({ name, binary }): InferResponseJson['outputs'][number] => {
     const tensor = { name, datatype: 'FP32', shape: [request.count, classes] };
-    if (!binary) return { ...tensor, data: Array.from(values[name]) };
+    if (!binary) return { ...tensor, data: [...values[name]] };
     const bytes = Buffer.alloc(values[name].length * 4);
     values[name].forEach((v, i) => bytes.writeFloatLE(v, i * 4));
     chunks.push(bytes);

@@ -29,9 +29,7 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { status, code, message, headers } = errorStatus(err);
-    if (err instanceof AppError && status >= 500) request.log.warn({ code }, message);
-    if (code === 'internal_error') request.log.error({ err }, 'unhandled error');
+    const { status, code, message, headers } = describeError(err, request);
     return reply.code(status).headers(headers).send({ error: { code, message } });
   });
 
@@ -42,9 +40,15 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** What an error means to the client: status, code, message, headers; the same on every route. */
-export function errorStatus(err: FastifyError): { status: number; code: string; message: string; headers: Record<string, string> } {
-  if (err instanceof AppError) return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
+/**
+ * What an error means to the client (status, code, message, headers), the same on every
+ * route; 5xx are logged here: our own as warnings, unexpected ones with their stack.
+ */
+export function describeError(err: FastifyError, request: FastifyRequest): { status: number; code: string; message: string; headers: Record<string, string> } {
+  if (err instanceof AppError) {
+    if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message);
+    return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
+  }
   const known = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
   if (known) {
     const [status, code] = known;
@@ -52,6 +56,7 @@ export function errorStatus(err: FastifyError): { status: number; code: string; 
     return { status, code, message, headers: {} };
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return { status: err.statusCode, code: 'bad_request', message: err.message, headers: {} };
+  request.log.error({ err }, 'unhandled error');
   return { status: 500, code: 'internal_error', message: 'internal error; it has been logged', headers: {} };
 }
 

@@ -16,8 +16,9 @@ export interface ImageUpload<T> {
  * as text fields, or a raw body with Content-Type image/* and parameters in the query.
  * Parameters go through parseFields with `schema`, the route's query schema, so a value
  * means the same in either place; a multipart field takes precedence over the same query
- * parameter (the query has already been parsed by the app's querystring validator). Exactly one file is allowed, in
- * the right field; unknown and repeated fields are errors, not silently ignored.
+ * parameter (the query has already been parsed by the app's querystring validator).
+ * Exactly one file is allowed, in the right field; unknown and repeated fields are errors,
+ * not silently ignored.
  */
 export async function readImageUpload<S extends TObject>(request: FastifyRequest, schema: S): Promise<ImageUpload<Static<S>>> {
   const query = (request.query ?? {}) as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { decodeToModelInput } from '../../src/images/decode';
 import { PIG, readTestFile } from '../helpers/data';
 import { ServerProcess } from '../helpers/processes';
 import { RedisProcess, uniquePrefix } from '../helpers/redis';
@@ -74,6 +75,33 @@ describe('distributed: API and model worker processes over Redis', () => {
     expect((await worker1.json('/readyz')).body).toMatchObject({ status: 'ready', role: 'worker', backend: 'onnxruntime' });
     expect((await worker1.fetch('/metrics')).status).toBe(200);
     expect((await worker1.fetch('/v1/classify', { method: 'POST', body: pigForm(), headers: ALICE })).status).toBe(404);
+  });
+
+  it('answers the Open Inference Protocol through an API process, JSON and binary, from a worker process', async () => {
+    const { pixels } = await decodeToModelInput(pig, { width: 224, height: 224, resize: 'crop', maxInputPixels: 1e8 });
+    const data = Float32Array.from(pixels, (p) => p / 255);
+    const input = { name: 'pixels', shape: [1, 224, 224, 3], datatype: 'FP32' };
+    const viaJson = await api1.json<{ outputs: { name: string; data: number[] }[] }>('/v2/models/resnet50/infer', {
+      method: 'POST',
+      headers: { ...ALICE, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ ...input, data: Array.from(data) }], outputs: [{ name: 'probabilities' }] }),
+    });
+    expect(viaJson.status).toBe(200);
+    const probabilities = viaJson.body.outputs[0].data;
+    expect(probabilities.indexOf(Math.max(...probabilities))).toBe(341); // hog
+    // The binary extension: the JSON header, then little-endian FP32, both ways.
+    const header = Buffer.from(JSON.stringify({ inputs: [{ ...input, parameters: { binary_data_size: data.length * 4 } }], outputs: [{ name: 'probabilities', parameters: { binary_data: true } }] }));
+    const bytes = Buffer.alloc(data.length * 4);
+    data.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    const res = await api2.fetch('/v2/models/resnet50/infer', {
+      method: 'POST',
+      headers: { ...ALICE, 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+      body: Buffer.concat([header, bytes]),
+    });
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    const raw = body.subarray(Number(res.headers.get('inference-header-content-length')));
+    expect(Array.from({ length: 1000 }, (_, i) => raw.readFloatLE(i * 4))).toEqual(probabilities);
   });
 
   it('runs an async attack submitted to one API, streams it from the other, resumes with Last-Event-ID, and serves its PNGs there', async () => {

@@ -7,7 +7,7 @@ import { inferResponse, modelMetadata, parseInferRequest, type ModelShape } from
 import { AppError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
-import { errorStatus } from '../error-handler';
+import { describeError } from '../error-handler';
 
 const { version } = require('../../../package.json') as { version: string };
 
@@ -130,8 +130,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
         const pixels = new Uint8Array(infer.pixels.buffer, infer.pixels.byteOffset, infer.pixels.byteLength);
         const job = await jobs.run('infer', request.owner ?? null, { spec, blobs: { pixels } });
         const result = job.result as InferResult;
-        const values = { logits: Float32Array.from(result.logits), probabilities: Float32Array.from(result.probabilities) };
-        const { json, binary } = inferResponse(name, infer, values, result.classes);
+        const { json, binary } = inferResponse(name, infer, result, result.classes);
         if (!binary) return json;
         const header = Buffer.from(JSON.stringify(json));
         // A Buffer goes out as is; the 200 schema types (and documents) the JSON form only.
@@ -145,8 +144,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
 /** Within /v2: every error as the protocol's {"error": "message"}, with our status codes. */
 function useProtocolErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { status, code, message, headers } = errorStatus(err);
-    if (code === 'internal_error') request.log.error({ err }, 'unhandled error');
+    const { status, message, headers } = describeError(err, request);
     return reply.code(status).headers(headers).send({ error: message });
   });
 }
