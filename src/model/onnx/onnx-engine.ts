@@ -5,7 +5,8 @@ import { warmUp, type ClassifierEngine, type EngineInfo, type ImageBatch, type L
 import { lowerKerasModel, type LayerGraph } from '../layer-graph';
 import { modelFolder, type ModelManifest } from '../manifest';
 import { readLayersModel } from '../weights';
-import { buildOnnxModels, IO } from './onnx-network';
+import { parametersOf, trainableOps, type TrainableEngine, type TrainableSelection } from '../trainable';
+import { buildOnnxModels, buildTrainingModels, gradientOutput, IO } from './onnx-network';
 
 export interface OnnxEngineOptions {
   modelsDir: string;
@@ -50,37 +51,88 @@ export async function createOnnxEngine(
   info: Omit<EngineInfo, 'backend'>,
   threads = availableParallelism(),
 ): Promise<ClassifierEngine> {
-  // Required here, not imported at the top: a host without the native library falls back
-  // to another engine instead of failing to start.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as typeof Ort;
+  const ort = requireOrt();
   const models = buildOnnxModels(graph, preprocessing);
   const sessionOptions = onnxSessionOptions(threads);
   const forward = await ort.InferenceSession.create(models.forward, sessionOptions);
   const gradient = await ort.InferenceSession.create(models.gradient, sessionOptions);
-  const { inputHeight: h, inputWidth: w, numClasses: k } = info;
+  return sessionEngine(ort, info, { forward, gradient }, () => ({}));
+}
 
-  const pixels = (batch: ImageBatch): Ort.Tensor => {
-    const expected = batch.count * h * w * 3;
-    if (batch.data.length !== expected) throw new Error(`batch holds ${batch.data.length} values, expected ${expected}`);
-    return new ort.Tensor('float32', batch.data, [batch.count, h, w, 3]);
+/**
+ * An engine whose `parameters` (the weights of the layers `selection` trains) are fed to
+ * ONNX Runtime on every call, so an optimiser updating them in place changes the model: a
+ * forward and an input-gradient model for the inner attack and the scores, and a model
+ * for the weight gradient. The other layers' weights stay constants.
+ */
+export async function createOnnxTrainableEngine(
+  graph: LayerGraph,
+  preprocessing: ModelManifest['preprocessing'],
+  info: Omit<EngineInfo, 'backend'>,
+  selection: TrainableSelection,
+  threads = availableParallelism(),
+): Promise<TrainableEngine> {
+  const ort = requireOrt();
+  const parameters = parametersOf(trainableOps(graph, selection));
+  const models = buildTrainingModels(graph, preprocessing, parameters);
+  const sessionOptions = onnxSessionOptions(threads);
+  const forward = await ort.InferenceSession.create(models.forward, sessionOptions);
+  const gradient = await ort.InferenceSession.create(models.gradient, sessionOptions);
+  const weightGradient = await ort.InferenceSession.create(models.weightGradient, sessionOptions);
+  // The same Float32Arrays every call: ONNX Runtime reads their current values.
+  const feeds = (): Record<string, Ort.Tensor> => Object.fromEntries(parameters.map((p) => [p.name, new ort.Tensor('float32', p.data, p.shape)]));
+  const engine = sessionEngine(ort, info, { forward, gradient }, feeds);
+  return {
+    ...engine,
+    parameters,
+    async weightGradient(batch, { a, b }) {
+      const shape = [batch.count, info.numClasses];
+      const out = await weightGradient.run({ [IO.pixels]: pixelTensor(ort, info, batch), [IO.a]: new ort.Tensor('float32', a, shape), [IO.b]: new ort.Tensor('float32', b, shape), ...feeds() });
+      return { logits: floats(out[IO.logits]), loss: floats(out[IO.loss]), gradients: parameters.map((p) => floats(out[gradientOutput(p)])) };
+    },
+    dispose() {
+      engine.dispose();
+      void weightGradient.release();
+    },
   };
-  const floats = (t: Ort.Tensor | undefined): Float32Array => {
-    if (!t || !(t.data instanceof Float32Array)) throw new Error('internal: ONNX Runtime returned no float32 output');
-    return t.data;
-  };
+}
 
+function requireOrt(): typeof Ort {
+  // Required here, not imported at the top: a host without the native library falls back
+  // to another engine instead of failing to start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('onnxruntime-node') as typeof Ort;
+}
+
+function pixelTensor(ort: typeof Ort, { inputHeight: h, inputWidth: w }: Omit<EngineInfo, 'backend'>, batch: ImageBatch): Ort.Tensor {
+  const expected = batch.count * h * w * 3;
+  if (batch.data.length !== expected) throw new Error(`batch holds ${batch.data.length} values, expected ${expected}`);
+  return new ort.Tensor('float32', batch.data, [batch.count, h, w, 3]);
+}
+
+function floats(t: Ort.Tensor | undefined): Float32Array {
+  if (!t || !(t.data instanceof Float32Array)) throw new Error('internal: ONNX Runtime returned no float32 output');
+  return t.data;
+}
+
+/** A ClassifierEngine over a forward and a gradient session; `extra` feeds their other inputs (trained weights). */
+function sessionEngine(
+  ort: typeof Ort,
+  info: Omit<EngineInfo, 'backend'>,
+  { forward, gradient }: { forward: Ort.InferenceSession; gradient: Ort.InferenceSession },
+  extra: () => Record<string, Ort.Tensor>,
+): ClassifierEngine {
   return {
     info: { ...info, backend: 'onnxruntime' },
 
     async logits(batch) {
-      const out = await forward.run({ [IO.pixels]: pixels(batch) });
+      const out = await forward.run({ [IO.pixels]: pixelTensor(ort, info, batch), ...extra() });
       return floats(out[IO.logits]);
     },
 
     async lossGradient(batch, { a, b }: LossCoefficients): Promise<LossGradient> {
-      const shape = [batch.count, k];
-      const out = await gradient.run({ [IO.pixels]: pixels(batch), [IO.a]: new ort.Tensor('float32', a, shape), [IO.b]: new ort.Tensor('float32', b, shape) });
+      const shape = [batch.count, info.numClasses];
+      const out = await gradient.run({ [IO.pixels]: pixelTensor(ort, info, batch), [IO.a]: new ort.Tensor('float32', a, shape), [IO.b]: new ort.Tensor('float32', b, shape), ...extra() });
       return { logits: floats(out[IO.logits]), loss: floats(out[IO.loss]), gradient: floats(out[IO.gradient]) };
     },
 
