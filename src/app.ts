@@ -17,6 +17,7 @@ import { healthRoutes } from './http/routes/health';
 import { inferenceProtocolRoutes } from './http/routes/inference-protocol';
 import { jobRoutes } from './http/routes/jobs';
 import { evaluationRoutes } from './http/routes/evaluations';
+import { trainingRoutes } from './http/routes/trainings';
 import { modelRoutes } from './http/routes/models';
 import { metricsRoutes } from './http/routes/metrics';
 import { playgroundRoutes } from './http/routes/playground';
@@ -136,10 +137,11 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
 
   const heartbeatMs = config.ADVPROBE_SSE_HEARTBEAT_MS;
   await app.register(modelRoutes(service));
-  await app.register(classifyRoutes(config, catalog, jobs));
-  await app.register(attackRoutes(config, catalog, jobs));
+  await app.register(classifyRoutes(config, catalog, jobs, service.models));
+  await app.register(attackRoutes(config, catalog, jobs, service.models));
   await app.register(jobRoutes(jobs, catalog, heartbeatMs));
-  await app.register(evaluationRoutes(config, catalog, jobs, heartbeatMs));
+  await app.register(evaluationRoutes(config, catalog, jobs, service.models, heartbeatMs));
+  await app.register(trainingRoutes(config, catalog, jobs, service.models, heartbeatMs));
   await app.register(inferenceProtocolRoutes(config, service));
   await app.register(docsRoutes);
   await app.register(playgroundRoutes);

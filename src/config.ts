@@ -75,6 +75,19 @@ export const ConfigSchema = Type.Object({
   ADVPROBE_MAX_QUERIES: Type.Integer({ minimum: 1, default: 10000, description: 'Largest forward-pass budget of one square attack: queries × restarts (an evaluation: per ε)' }),
   ADVPROBE_MAX_EVALUATION_IMAGES: Type.Integer({ minimum: 1, default: 100, description: 'Most images in one POST /v1/evaluations' }),
   ADVPROBE_MAX_EVALUATION_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024, description: 'Most bytes of images in one POST /v1/evaluations (each image also obeys ADVPROBE_MAX_UPLOAD_BYTES)' }),
+  ADVPROBE_MAX_TRAINING_IMAGES: Type.Integer({ minimum: 1, default: 500, description: 'Most images in one POST /v1/trainings' }),
+  ADVPROBE_MAX_TRAINING_BUDGET: Type.Integer({
+    minimum: 1,
+    default: 20_000,
+    description: 'Largest cost of one training: images × epochs × (attackSteps + 1), engine passes at batch size 1 (400 = 100 images, 1 epoch, PGD-3; about 1 minute of ONNX Runtime on 2 cores)',
+  }),
+  ADVPROBE_TRAINING_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3 * 3600_000, description: 'Time limit of a training job, queue wait included (other jobs: ADVPROBE_JOB_TIMEOUT_MS)' }),
+  ADVPROBE_MAX_LOADED_MODELS: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 2,
+    description: 'Trained models each model worker keeps loaded besides the base model (loaded on first use; the least recently used idle one goes first)',
+  }),
   ADVPROBE_API_KEYS: Type.String({
     default: '',
     description: 'Comma-separated API keys; when set, every route but health, readiness, docs and the playground needs one (Authorization: Bearer or X-API-Key)',

@@ -12,6 +12,7 @@ import type { WorkQueue } from './jobs/work-queue';
 import type { Log } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { loadCatalog, type ModelCatalog } from './model/catalog';
+import { ModelStore } from './model/model-store';
 import { ModelService, type EngineFactory } from './runtime/model-service';
 
 export type Role = Config['ADVPROBE_ROLE'];
@@ -34,6 +35,8 @@ export interface Readiness {
  */
 export class Service {
   readonly catalog: ModelCatalog;
+  /** The base model and the trained ones, on disk (shared by every process of a deployment). */
+  readonly models: ModelStore;
   readonly store: JobStore;
   readonly queue: WorkQueue;
   /** The API side: submit, wait, cancel (roles all and api). */
@@ -52,6 +55,7 @@ export class Service {
   ) {
     const role = config.ADVPROBE_ROLE;
     this.catalog = loadCatalog(config.ADVPROBE_MODELS_DIR);
+    this.models = new ModelStore(config.ADVPROBE_MODELS_DIR);
     const ttlSeconds = config.ADVPROBE_JOB_TTL_S;
     if (config.ADVPROBE_REDIS_URL) {
       const prefix = config.ADVPROBE_REDIS_PREFIX;
@@ -73,7 +77,7 @@ export class Service {
     const admit = model && !config.ADVPROBE_REDIS_URL ? () => model.assertReady() : undefined;
     this.jobs = role === 'worker' ? null : new JobService(this.store, this.queue, { timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, admit });
     this.metrics = createMetrics({ model: this.model, waiting: () => this.queue.waiting() });
-    this.executor = this.model ? new JobExecutor(this.store, this.model, { timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS }, log, this.metrics) : null;
+    this.executor = this.model ? new JobExecutor(this.store, this.model, this.models, { timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, trainingTimeoutMs: config.ADVPROBE_TRAINING_TIMEOUT_MS }, log, this.metrics) : null;
   }
 
   /** Starts taking jobs once the model is ready (a loading worker must not hold any). */

@@ -26,3 +26,12 @@ export function seededRandom(seed: number): Random {
 
 /** A fresh seed for requests that give none (it is reported, so the run can be repeated). */
 export const randomSeed = (): number => Math.floor(Math.random() * 2 ** 32);
+
+/** Shuffles `items` in place (Fisher–Yates) with `random`, and returns them. */
+export function shuffle<T>(items: T[], random: Random): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}

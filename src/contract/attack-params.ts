@@ -7,6 +7,7 @@ import { randomSeed } from '../attacks/random';
 import { badRequest } from '../errors';
 import { classIndexOf } from '../model/labels';
 import { TopK } from './classify';
+import { ModelField } from './model-field';
 
 export const Fraction = (description: string) =>
   Type.String({ pattern: '^\\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\\s*/\\s*[0-9.]+([eE][-+]?[0-9]+)?)?\\s*$', description });
@@ -48,6 +49,7 @@ export const AttackFields = Type.Object(
     quantize: Type.Optional(Type.Union([Type.Literal('refine'), Type.Literal('round')], { description: 'refine (default): if rounding to 8 bits undoes the attack, take up to 10 L∞ steps on the 8-bit grid; round: only round' })),
     topk: Type.Optional(TopK),
     images: Type.Optional(Type.Union([Type.Literal('inline'), Type.Literal('none')], { description: 'inline (default): base64 PNGs in the result; none: fetch them from /v1/jobs/{id}/*.png' })),
+    model: ModelField,
   },
   { additionalProperties: false },
 );

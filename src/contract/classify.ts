@@ -1,3 +1,4 @@
+import { ModelField } from './model-field';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** The classify request and result, shared by the HTTP routes, the job kinds and the CLI. */
@@ -15,7 +16,7 @@ export const Timing = Type.Object({
 
 export const TopK = Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'how many predictions to return' });
 
-export const ClassifyFields = Type.Object({ topk: Type.Optional(TopK) }, { additionalProperties: false });
+export const ClassifyFields = Type.Object({ topk: Type.Optional(TopK), model: ModelField }, { additionalProperties: false });
 export type ClassifyFields = Static<typeof ClassifyFields>;
 
 export const ClassifyResponse = Type.Object({

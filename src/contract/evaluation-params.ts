@@ -7,6 +7,7 @@ import type { EvaluationSettings } from '../evaluation/robustness';
 import { classIndexOf } from '../model/labels';
 import { assertBudget, AttackFields, Fraction, fraction, sharedChoices, type AttackLimits } from './attack-params';
 import type { NamedFile } from '../http/upload';
+import { ModelField } from './model-field';
 
 const attack = AttackFields.properties;
 
@@ -34,6 +35,7 @@ export const EvaluationFields = Type.Object(
     seed: attack.seed,
     queries: attack.queries,
     targets: attack.targets,
+    model: ModelField,
   },
   { additionalProperties: false },
 );
@@ -76,7 +78,7 @@ export function parseEpsilons(text: string, norm: 'linf' | 'l2'): number[] {
 }
 
 /** The label of each image: from the `labels` map by file name, or the i-th `label` field. */
-export function imageLabels(files: NamedFile[], fields: EvaluationFields, perImage: string[], labels: readonly string[]): number[] {
+export function imageLabels(files: NamedFile[], fields: Pick<EvaluationFields, 'labels'>, perImage: string[], labels: readonly string[]): number[] {
   if (fields.labels !== undefined && perImage.length > 0) throw badRequest('invalid_parameter', 'labels: send either the labels map or a label field per image, not both');
   if (fields.labels !== undefined) {
     let map: Map<string, number>;

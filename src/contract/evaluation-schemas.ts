@@ -27,6 +27,7 @@ export const EvaluationResult = Type.Object(
   {
     id: Type.String(),
     status: Type.Literal('succeeded'),
+    model: Type.String({ description: 'the model evaluated' }),
     settings: Type.Object({
       attacks: Type.Array(
         Type.Object({

@@ -1,5 +1,6 @@
 import type { EvaluationSettings } from '../evaluation/robustness';
 import type { AttackFields, AttackRequestSpec } from './attack-params';
+import type { TrainingSettings } from './training-params';
 
 /**
  * What the API hands a model worker for each job kind, as JSON (the pixels travel beside it
@@ -8,6 +9,8 @@ import type { AttackFields, AttackRequestSpec } from './attack-params';
  */
 export interface ClassifySpec {
   topk: number;
+  /** A trained model's name; absent or null: the base model. */
+  model?: string | null;
 }
 
 /**
@@ -19,6 +22,7 @@ export interface InferSpec {
 }
 
 export interface AttackSpec {
+  /** The model is `fields.model`. */
   fields: AttackFields;
   request: AttackRequestSpec;
   width: number;
@@ -28,6 +32,14 @@ export interface AttackSpec {
 export interface EvaluationSpec {
   /** The images per engine call are the worker's own (its ADVPROBE_MAX_BATCH). */
   settings: Omit<EvaluationSettings, 'batchSize'>;
+  images: { name: string; label: number }[];
+  width: number;
+  height: number;
+  model?: string | null;
+}
+
+export interface TrainingSpec {
+  settings: TrainingSettings;
   images: { name: string; label: number }[];
   width: number;
   height: number;

@@ -261,7 +261,7 @@ function worse(a: ImagePoint, b: ImagePoint): boolean {
 }
 
 /** Top-1 and cross-entropy of the label from logits. */
-function pointOf(logits: Float32Array, label: number): ImagePoint {
+export function pointOf(logits: Float32Array, label: number): ImagePoint {
   let max = -Infinity;
   let top = 0;
   for (let k = 0; k < logits.length; k++) {
@@ -275,7 +275,7 @@ function pointOf(logits: Float32Array, label: number): ImagePoint {
   return { prediction: top, loss: max + Math.log(sum) - logits[label], correct: top === label };
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
+export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

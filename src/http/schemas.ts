@@ -1,3 +1,4 @@
+import { TrainingSourceSchema } from '../model/manifest';
 import { Type } from '@sinclair/typebox';
 
 /**
@@ -31,8 +32,14 @@ export const ModelDescription = Type.Object({
     description: Type.String(),
   }),
   numClasses: Type.Integer(),
-  source: Type.Object({ package: Type.String(), version: Type.String(), licence: Type.String() }),
-  status: Type.Union([Type.Literal('loading'), Type.Literal('ready'), Type.Literal('failed'), Type.Literal('unavailable')]),
+  base: Type.Boolean({ description: 'true: the base model, everyone\'s, never deleted; false: made by POST /v1/trainings, visible to its API key only' }),
+  source: Type.Union([
+    Type.Object({ type: Type.Literal('npm'), package: Type.String(), version: Type.String(), licence: Type.String() }),
+    TrainingSourceSchema,
+  ]),
+  status: Type.Union([Type.Literal('loading'), Type.Literal('ready'), Type.Literal('failed'), Type.Literal('unavailable')], {
+    description: "the workers' state; a trained model is loaded by a worker on first use",
+  }),
   backend: Type.Union([Type.String(), Type.Null()], { description: 'backend running it, null until loaded' }),
 });
 

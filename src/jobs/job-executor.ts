@@ -1,6 +1,7 @@
 import { AppError } from '../errors';
 import type { Log } from '../log';
 import { observeModelJob, type Metrics } from '../metrics';
+import type { ModelStore } from '../model/model-store';
 import type { ModelService } from '../runtime/model-service';
 import type { JobError, JobOutcome } from './job-record';
 import type { JobStore } from './job-store';
@@ -23,7 +24,9 @@ export class JobExecutor {
   constructor(
     private readonly store: JobStore,
     private readonly model: ModelService,
-    private readonly options: { timeoutMs: number },
+    private readonly models: ModelStore,
+    /** Time limits, queue wait included: trainings have their own. */
+    private readonly options: { timeoutMs: number; trainingTimeoutMs: number },
     private readonly log: Log,
     private readonly metrics: Metrics,
   ) {}
@@ -59,12 +62,13 @@ export class JobExecutor {
     const record = await this.store.find(id);
     if (!record || record.finishedAt !== null) return; // cancelled while queued, or expired
     const queuedMs = Date.now() - Date.parse(record.createdAt);
-    const remainingMs = this.options.timeoutMs - queuedMs;
-    if (remainingMs <= 0) return void (await this.end(id, kind, { status: 'failed', error: toJobError(timedOut(this.options.timeoutMs)) }));
+    const limit = kind === 'training' ? { ms: this.options.trainingTimeoutMs, setting: 'ADVPROBE_TRAINING_TIMEOUT_MS' } : { ms: this.options.timeoutMs, setting: 'ADVPROBE_JOB_TIMEOUT_MS' };
+    const remainingMs = limit.ms - queuedMs;
+    if (remainingMs <= 0) return void (await this.end(id, kind, { status: 'failed', error: toJobError(timedOut(limit)) }));
     if (!(await this.store.start(id))) return;
     const controller = new AbortController();
     this.running.set(id, controller);
-    const timer = setTimeout(() => controller.abort(timedOut(this.options.timeoutMs)), remainingMs);
+    const timer = setTimeout(() => controller.abort(timedOut(limit)), remainingMs);
     let reported = Promise.resolve();
     try {
       if (await this.store.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
@@ -76,10 +80,11 @@ export class JobExecutor {
           id,
           signal: controller.signal,
           queuedMs,
+          owner: record.owner,
           // In order, and never blocking the job: the end waits for the last one below.
           report: (progress) => void (reported = reported.then(() => this.store.progress(id, progress)).catch(() => undefined)),
         },
-        { model: this.model, metrics: this.metrics },
+        { model: this.model, metrics: this.metrics, models: this.models },
       );
       controller.signal.throwIfAborted();
       if (output.timing) observeModelJob(this.metrics, kind, output.timing);
@@ -101,8 +106,8 @@ export class JobExecutor {
   }
 }
 
-const timedOut = (timeoutMs: number): AppError =>
-  new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': '5' });
+const timedOut = ({ ms, setting }: { ms: number; setting: string }): AppError =>
+  new AppError(503, 'job_timeout', `the job did not finish within ${ms} ms (${setting})`, { 'retry-after': '5' });
 
 export function toJobError(err: unknown): JobError {
   if (err instanceof AppError) return { code: err.code, message: err.message, statusCode: err.statusCode };

@@ -3,7 +3,7 @@
  * lives in a Map (embedded) or a Redis hash (distributed). The store and the queue know
  * only this; what a kind's spec, progress and result hold is the kind's business.
  */
-export type JobKind = 'classify' | 'infer' | 'attack' | 'evaluation';
+export type JobKind = 'classify' | 'infer' | 'attack' | 'evaluation' | 'training';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);

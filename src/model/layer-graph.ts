@@ -24,6 +24,8 @@ export interface ConvOp {
   padding: Padding;
   pads: Pads;
   relu: boolean;
+  /** The batch normalisation folded into kernel and bias, if any (saving trained weights resets it). */
+  batchNorm?: { name: string; epsilon: number };
 }
 /** A batch normalisation that follows no convolution: x·scale + shift per channel. */
 export interface AffineOp {
@@ -134,6 +136,7 @@ export function lowerKerasModel(files: LayersModelFiles, logitsLayer: string): L
         let kernel: WeightArray = { shape: raw.shape, data: raw.data.slice() };
         let bias = cfg.use_bias ? weight(`${name}/bias`).data.slice() : new Float32Array(out);
         let last = layer;
+        let batchNorm: ConvOp['batchNorm'];
         const bn = soleConsumer(layer);
         if (bn?.class_name === 'BatchNormalization') {
           const { scale, shift } = batchNormAffine(bn, weight);
@@ -141,6 +144,7 @@ export function lowerKerasModel(files: LayersModelFiles, logitsLayer: string): L
           bias = bias.map((v, o) => v * scale[o] + shift[o]);
           aliases.set(bn.name, name);
           last = bn;
+          batchNorm = { name: bn.name, epsilon: batchNormEpsilon(bn) };
         }
         let relu = activationOf(layer) === 'relu';
         if (!relu && activationOf(layer) !== 'linear') throw unsupported(layer, `activation ${activationOf(layer)}`);
@@ -153,7 +157,7 @@ export function lowerKerasModel(files: LayersModelFiles, logitsLayer: string): L
         const padding = cfg.padding as Padding;
         const [h, w] = shapeOf(inputs[0]);
         const pads = windowPads([h, w], [kh, kw], strides, padding);
-        push({ kind: 'conv', name, input: inputs[0], kernel, bias, strides, padding, pads, relu }, [...windowOutput([h, w], [kh, kw], strides, pads), out]);
+        push({ kind: 'conv', name, input: inputs[0], kernel, bias, strides, padding, pads, relu, ...(batchNorm ? { batchNorm } : {}) }, [...windowOutput([h, w], [kh, kw], strides, pads), out]);
         continue;
       }
       case 'BatchNormalization': {
@@ -242,7 +246,7 @@ function activationOf(layer: KerasLayerConfig): string {
 function batchNormAffine(bn: KerasLayerConfig, weight: (name: string) => WeightArray): { scale: Float32Array; shift: Float32Array } {
   const axis = String(bn.config.axis); // Keras writes [3] or -1 for channels-last
   if (axis !== '3' && axis !== '-1') throw unsupported(bn, `axis ${axis}`);
-  const eps = typeof bn.config.epsilon === 'number' ? bn.config.epsilon : BN_DEFAULT_EPSILON;
+  const eps = batchNormEpsilon(bn);
   const mean = weight(`${bn.name}/moving_mean`).data;
   const variance = weight(`${bn.name}/moving_variance`).data;
   const gamma = bn.config.scale === false ? undefined : weight(`${bn.name}/gamma`).data;
@@ -250,6 +254,10 @@ function batchNormAffine(bn: KerasLayerConfig, weight: (name: string) => WeightA
   const scale = mean.map((_, c) => (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps));
   const shift = mean.map((m, c) => (beta ? beta[c] : 0) - m * scale[c]);
   return { scale, shift };
+}
+
+function batchNormEpsilon(bn: KerasLayerConfig): number {
+  return typeof bn.config.epsilon === 'number' ? bn.config.epsilon : BN_DEFAULT_EPSILON;
 }
 
 function assertConfig(layer: KerasLayerConfig, ok: boolean, what: string): void {

@@ -1,6 +1,10 @@
 import { BACKENDS, type BackendChoice, type BackendName, type ClassifierEngine } from './engine';
-import type { ModelManifest } from './manifest';
-import { loadOnnxEngine } from './onnx/onnx-engine';
+import path from 'node:path';
+import { lowerKerasModel, type LayerGraph } from './layer-graph';
+import { modelFolder, type ModelManifest } from './manifest';
+import { createOnnxTrainableEngine, loadOnnxEngine } from './onnx/onnx-engine';
+import type { TrainableEngine, TrainableSelection } from './trainable';
+import { readLayersModel } from './weights';
 import { loadTfjsEngine } from './tfjs-engine';
 
 export interface EngineSelection {
@@ -43,4 +47,19 @@ export class EngineLoadError extends Error {
     const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
     super(`the model could not be loaded on any backend (${reasons}); choices are auto, ${BACKENDS.join(', ')}`);
   }
+}
+
+/**
+ * A trainable copy of the model on `backend` (the one the worker already runs on), with
+ * the lowered graph its parameters came from.
+ */
+export async function loadTrainableEngine(
+  options: Omit<LoadEngineOptions, 'backend'> & { backend: BackendName; selection: TrainableSelection },
+): Promise<{ engine: TrainableEngine; graph: LayerGraph }> {
+  const { manifest } = options;
+  const files = readLayersModel(path.join(modelFolder(options.modelsDir, manifest), manifest.modelFile));
+  const graph = lowerKerasModel(files, manifest.logitsLayer);
+  const info = { model: manifest.name, inputHeight: manifest.input.height, inputWidth: manifest.input.width, numClasses: manifest.numClasses };
+  if (options.backend !== 'onnxruntime') throw new Error(`training runs on onnxruntime here, not on ${options.backend}`);
+  return { engine: await createOnnxTrainableEngine(graph, manifest.preprocessing, info, options.selection, options.threads), graph };
 }

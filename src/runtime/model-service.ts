@@ -15,7 +15,8 @@ import type { CallKind } from './dynamic-batcher';
 import { ModelQueue, type JobTiming } from './model-queue';
 import { InProcessModelWorker } from './in-process-worker';
 import { ModelWorkerClient, type ModelWorker, type RequestWithoutId, type WorkerState } from './model-worker-client';
-import type { WorkerOptions, WorkerResponse } from './protocol';
+import type { ModelRef, TrainRequest, WorkerOptions, WorkerResponse } from './protocol';
+import type { TrainingProgress, TrainingReport } from '../training/run-training';
 
 import { BASE_MODEL as MODEL_NAME } from '../model/catalog';
 const RETRY_AFTER_SECONDS = 5;
@@ -127,12 +128,12 @@ export class ModelService {
     }
   }
 
-  async classify(pixels: Uint8Array, k: number): Promise<ClassifyResult> {
+  async classify(pixels: Uint8Array, k: number, model?: ModelRef): Promise<ClassifyResult> {
     this.assertReady();
     // A copy the thread may own: the caller keeps its pixels, and a view into Node's shared
     // Buffer pool (what Redis or an upload hands us) cannot be transferred (DataCloneError).
     const owned = pixels.slice();
-    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'classify', pixels: owned }, { transfer: [owned.buffer] }), {
+    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'classify', pixels: owned, model }, { transfer: [owned.buffer] }), {
       lane: 'interactive',
       admitted: true,
     });
@@ -161,15 +162,15 @@ export class ModelService {
    */
   async attack(
     pixels: Uint8Array,
-    request: { label: number | null; target: TargetSpec; settings: AttackSettings; search: MinimalSearch | null },
+    request: { label: number | null; target: TargetSpec; settings: AttackSettings; search: MinimalSearch | null; model?: ModelRef },
     options: { signal?: AbortSignal; onStart?: () => void; onProgress?: (progress: AttackProgress) => void } = {},
   ): Promise<{ outcome: AttackOutcome; timing: JobTiming }> {
     this.assertReady();
     const { value, timing } = await this.queue.run(
       (signal) => {
         options.onStart?.();
-        const { label, target, settings, search } = request;
-        return this.leastBusyWorker().request({ type: 'attack', pixels, label, target, settings, search }, { signal, onProgress: (m) => options.onProgress?.(m.progress) });
+        const { label, target, settings, search, model } = request;
+        return this.leastBusyWorker().request({ type: 'attack', pixels, label, target, settings, search, model }, { signal, onProgress: (m) => m.type === 'progress' && options.onProgress?.(m.progress) });
       },
       { signal: options.signal, admitted: true },
     );
@@ -183,7 +184,8 @@ export class ModelService {
    * this thread (evaluations), so other requests interleave between its steps. The calls of
    * an accepted job are not refused when the queue is full; they wait their turn.
    */
-  remoteEngine(options: { signal: AbortSignal; onCall?: (timing: JobTiming) => void }): ClassifierEngine {
+  remoteEngine(options: { signal: AbortSignal; onCall?: (timing: JobTiming) => void; model?: ModelRef }): ClassifierEngine {
+    const model = options.model;
     const info = this.info();
     const call = async <T extends 'logits' | 'loss-gradient'>(message: Extract<RequestWithoutId, { type: T }>, type: T) => {
       const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request(message, { transfer: ownedBuffers(message) }), { signal: options.signal, admitted: true });
@@ -192,11 +194,31 @@ export class ModelService {
     };
     return {
       info,
-      logits: async (batch) => (await call({ type: 'logits', batch: copyBatch(batch) }, 'logits')).logits,
-      lossGradient: async (batch, loss) => (await call({ type: 'loss-gradient', batch: copyBatch(batch), loss: { a: loss.a.slice(), b: loss.b.slice() } }, 'loss-gradient')).result,
+      logits: async (batch) => (await call({ type: 'logits', batch: copyBatch(batch), model }, 'logits')).logits,
+      lossGradient: async (batch, loss) => (await call({ type: 'loss-gradient', batch: copyBatch(batch), loss: { a: loss.a.slice(), b: loss.b.slice() }, model }, 'loss-gradient')).result,
       tensorCount: () => 0,
       dispose: () => undefined,
     };
+  }
+
+  /**
+   * Adversarial training on one worker thread (it builds its own trainable copy of the
+   * model, so other jobs keep being served between its steps). Rejects like attack().
+   */
+  async train(
+    request: Omit<TrainRequest, 'id' | 'type'>,
+    options: { signal?: AbortSignal; onProgress?: (progress: TrainingProgress) => void } = {},
+  ): Promise<{ report: TrainingReport; model: ModelManifest }> {
+    this.assertReady();
+    const owned = request.pixels.slice();
+    const { value } = await this.queue.run(
+      (signal) => this.leastBusyWorker().request({ type: 'train', ...request, pixels: owned }, { signal, transfer: [owned.buffer], onProgress: (m) => m.type === 'training-progress' && options.onProgress?.(m.progress) }),
+      { signal: options.signal, admitted: true, timeoutMs: this.config.ADVPROBE_TRAINING_TIMEOUT_MS },
+    );
+    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
+    if (value.type === 'error' && /exists already/.test(value.message)) throw new AppError(409, 'model_exists', value.message);
+    const { report, model } = expectResponse(value, 'trained');
+    return { report, model };
   }
 
   /** Images one engine call may hold (ADVPROBE_MAX_BATCH): an evaluation's batch. */
@@ -251,6 +273,7 @@ export class ModelService {
       // Workers share the cores: with N of them, a multi-threaded engine takes cores / N each.
       threads: config.ADVPROBE_ENGINE_THREADS || (configured > 0 ? Math.max(1, Math.floor(availableParallelism() / configured)) : undefined),
       batching: { maxBatch: config.ADVPROBE_MAX_BATCH, maxDelayMs: config.ADVPROBE_MAX_QUEUE_DELAY_MS },
+      maxLoadedModels: config.ADVPROBE_MAX_LOADED_MODELS,
       testHooks: config.ADVPROBE_TEST_HOOKS,
     };
   }

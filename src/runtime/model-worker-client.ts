@@ -7,7 +7,7 @@ import type { EngineInfo } from '../model/engine';
 import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
-type ProgressMessage = Extract<WorkerResponse, { type: 'progress' }>;
+type ProgressMessage = Extract<WorkerResponse, { type: 'progress' | 'training-progress' }>;
 type BatchMessage = Extract<WorkerResponse, { type: 'batch' }>;
 type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' | 'close' }>;
 export type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
@@ -132,6 +132,7 @@ export class ModelWorkerClient implements ModelWorker {
         void this.worker.terminate();
         return;
       case 'progress':
+      case 'training-progress':
         this.pending.get(message.id)?.onProgress?.(message);
         return;
       case 'batch':

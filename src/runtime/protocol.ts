@@ -2,6 +2,9 @@ import type { AttackOutcome, AttackProgress } from '../attacks/attack';
 import type { MinimalSearch, AttackSettings, TargetSpec } from '../attacks/types';
 import type { BackendChoice, EngineInfo, ImageBatch, LossCoefficients, LossGradient } from '../model/engine';
 import type { EngineSelection } from '../model/load-engine';
+import type { ModelManifest } from '../model/manifest';
+import type { TrainingSettings } from '../contract/training-params';
+import type { TrainingProgress, TrainingReport } from '../training/run-training';
 import type { CallKind } from './dynamic-batcher';
 
 /**
@@ -15,13 +18,27 @@ export interface WorkerOptions {
   /** Threads of a CPU engine (ONNX Runtime); undefined: every core. */
   threads?: number;
   batching: { maxBatch: number; maxDelayMs: number };
+  /** Trained models kept loaded at once besides `modelName`. */
+  maxLoadedModels: number;
   /** Test-only: obey `crash` requests. */
   testHooks: boolean;
+}
+
+/**
+ * A model other than the one the worker loaded at start (a trained one), as the job's side
+ * resolved it in the model store: the worker loads it on first use and keeps a few.
+ * `version` tells a model apart from an earlier one of the same name.
+ */
+export interface ModelRef {
+  name: string;
+  modelsDir: string;
+  version: string;
 }
 
 export interface ClassifyRequest {
   type: 'classify';
   id: number;
+  model?: ModelRef;
   /** 8-bit RGB HWC at the model's input size (the model sees pixels / 255). */
   pixels: Uint8Array;
 }
@@ -29,6 +46,7 @@ export interface ClassifyRequest {
 export interface AttackRequest {
   type: 'attack';
   id: number;
+  model?: ModelRef;
   pixels: Uint8Array;
   /** The true class; null: the model's clean top-1. */
   label: number | null;
@@ -60,14 +78,28 @@ export interface CloseRequest {
 export interface LogitsRequest {
   type: 'logits';
   id: number;
+  model?: ModelRef;
   batch: ImageBatch;
 }
 
 export interface LossGradientRequest {
   type: 'loss-gradient';
   id: number;
+  model?: ModelRef;
   batch: ImageBatch;
   loss: LossCoefficients;
+}
+
+/** Adversarial training of `model` (absent: the loaded one) on the images; saves the result as `save.name`. */
+export interface TrainRequest {
+  type: 'train';
+  id: number;
+  model?: ModelRef;
+  /** 8-bit RGB HWC images one after another, at the model's input size. */
+  pixels: Uint8Array;
+  images: { name: string; label: number }[];
+  settings: TrainingSettings;
+  save: { owner: string | null; job: string };
 }
 
 export interface TensorCountRequest {
@@ -75,13 +107,15 @@ export interface TensorCountRequest {
   id: number;
 }
 
-export type WorkerRequest = ClassifyRequest | AttackRequest | LogitsRequest | LossGradientRequest | CancelRequest | CrashRequest | CloseRequest | TensorCountRequest;
+export type WorkerRequest = ClassifyRequest | AttackRequest | LogitsRequest | LossGradientRequest | TrainRequest | CancelRequest | CrashRequest | CloseRequest | TensorCountRequest;
 
 export type WorkerResponse =
   | { type: 'ready'; info: EngineInfo; skipped: EngineSelection['skipped']; loadMs: number }
   | { type: 'load-failed'; message: string }
   | { type: 'classified'; id: number; probabilities: Float32Array; computeMs: number }
   | { type: 'progress'; id: number; progress: AttackProgress }
+  | { type: 'training-progress'; id: number; progress: TrainingProgress }
+  | { type: 'trained'; id: number; report: TrainingReport; model: ModelManifest }
   | { type: 'attacked'; id: number; outcome: AttackOutcome; computeMs: number }
   | { type: 'logits'; id: number; logits: Float32Array }
   | { type: 'loss-gradient'; id: number; result: LossGradient }

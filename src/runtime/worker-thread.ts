@@ -3,8 +3,10 @@
  * handler. All tensor math happens here, never on the HTTP event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readManifest } from '../model/manifest';
-import { loadEngine } from '../model/load-engine';
+import path from 'node:path';
+import { readManifest, readManifestFile } from '../model/manifest';
+import { loadEngine, loadTrainableEngine } from '../model/load-engine';
+import type { ModelLoader } from './model-cache';
 import { createWorkerHandler } from './model-worker';
 import { transferables, type WorkerOptions, type WorkerRequest, type WorkerResponse } from './protocol';
 
@@ -16,10 +18,24 @@ async function main(options: WorkerOptions): Promise<void> {
   const started = performance.now();
   const manifest = readManifest(options.modelsDir, options.modelName);
   const { engine, skipped } = await loadEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend, threads: options.threads });
-  const handler = createWorkerHandler(engine, {
-    ...options.batching,
-    onBatch: (kind, images) => send({ type: 'batch', kind, images }),
-  });
+  const backend = engine.info.backend;
+  const threads = options.threads;
+  const manifestOf = (ref: { name: string; modelsDir: string } | undefined) => (ref ? readManifestFile(path.join(ref.modelsDir, ref.name, 'manifest.json')) : manifest);
+  // Trained models load on the backend the worker's own model loaded on.
+  const loader: ModelLoader = {
+    modelsDir: options.modelsDir,
+    maxLoaded: options.maxLoadedModels,
+    engine: async (ref) => (await loadEngine({ modelsDir: ref.modelsDir, manifest: manifestOf(ref), backend, threads })).engine,
+    trainable: (ref, selection) => loadTrainableEngine({ modelsDir: ref?.modelsDir ?? options.modelsDir, manifest: manifestOf(ref), backend, threads, selection }),
+  };
+  const handler = createWorkerHandler(
+    engine,
+    {
+      ...options.batching,
+      onBatch: (kind, images) => send({ type: 'batch', kind, images }),
+    },
+    loader,
+  );
   // Requests run concurrently (the main thread's queue bounds how many); their engine calls
   // are merged into batches, one engine call at a time.
   port!.on('message', (request: WorkerRequest) => {

@@ -5,11 +5,12 @@ import { AttackResult, JobAccepted } from '../../contract/attack-schemas';
 import type { AttackSpec } from '../../contract/job-specs';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
+import type { ModelStore } from '../../model/model-store';
 import { toModelInput } from '../model-input';
 import { errorResponses, ErrorResponse, uploadBody } from '../schemas';
 import { readImageUpload } from '../upload';
 
-export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobService): FastifyPluginAsyncTypebox {
+export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/v1/attacks', {
       schema: {
@@ -25,6 +26,7 @@ export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobSer
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, AttackFields);
         const attack = resolveAttackRequest(params, catalog.labels, attackLimits(config));
+        if (params.model !== undefined) models.find(params.model, request.owner ?? null);
         const input = await toModelInput(image, config, catalog);
         const spec: AttackSpec = { fields: params, request: attack, width: input.width, height: input.height };
         const job = { spec, blobs: { pixels: input.pixels } };

@@ -5,16 +5,17 @@ import type { EvaluationSpec } from '../../contract/job-specs';
 import { AppError } from '../../errors';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
+import type { ModelStore } from '../../model/model-store';
 import { JobIdParams } from '../../contract/attack-schemas';
 import { attackLimits } from '../../contract/attack-params';
 import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../../contract/evaluation-params';
 import { EvaluationAccepted, EvaluationView } from '../../contract/evaluation-schemas';
-import { jobView, streamJobEvents } from '../job-events';
-import { toModelInput } from '../model-input';
+import { registerAsyncJobRoutes } from '../async-job-routes';
+import { toModelInputs } from '../model-input';
 import { errorResponses, ErrorResponse } from '../schemas';
 import { readImageUploads } from '../upload';
 
-export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, heartbeatMs: number): FastifyPluginAsyncTypebox {
+export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
     const notFound = { 404: ErrorResponse };
 
@@ -48,28 +49,14 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
           repeatable: ['label'],
         });
         const settings = resolveEvaluationSettings(params, attackLimits(config));
+        if (params.model !== undefined) models.find(params.model, request.owner ?? null);
         const labels = imageLabels(files, params, repeated.label, catalog.labels);
-        const { width, height } = catalog.manifest.input;
-        const size = width * height * 3;
-        const pixels = new Uint8Array(files.length * size);
-        for (const [i, file] of files.entries()) {
-          try {
-            pixels.set((await toModelInput(file.data, config, catalog)).pixels, i * size);
-          } catch (err) {
-            if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`);
-            throw err;
-          }
-        }
-        const spec: EvaluationSpec = { settings, images: files.map((file, i) => ({ name: file.filename, label: labels[i] })), width, height };
+        const { pixels, width, height } = await toModelInputs(files, config, catalog);
+        const spec: EvaluationSpec = { settings, images: files.map((file, i) => ({ name: file.filename, label: labels[i] })), width, height, model: params.model ?? null };
         const job = await jobs.submit('evaluation', request.owner ?? null, { spec, blobs: { pixels } });
         const location = `/v1/evaluations/${job.id}`;
         return reply.code(202).header('location', location).send({ id: job.id, status: job.status, location });
       },
-    });
-
-    app.get('/v1/evaluations/:id', {
-      schema: { summary: 'An evaluation: status, progress, and its result once done', params: JobIdParams, response: { 200: EvaluationView, ...notFound } },
-      handler: async (request) => jobView(await jobs.get(request.params.id, request.owner ?? null, 'evaluation')),
     });
 
     app.get('/v1/evaluations/:id.csv', {
@@ -87,19 +74,6 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
       },
     });
 
-    app.get('/v1/evaluations/:id/events', {
-      schema: {
-        summary: 'Server-sent events: `status` first, `progress` as images are done, then `result`, `error` or `cancelled`',
-        params: JobIdParams,
-        produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
-      },
-      handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get(request.params.id, request.owner ?? null, 'evaluation'), request, reply, heartbeatMs),
-    });
-
-    app.delete('/v1/evaluations/:id', {
-      schema: { summary: 'Cancel a running evaluation (it stops within one model step)', params: JobIdParams, response: { 200: EvaluationView, ...notFound, 409: ErrorResponse } },
-      handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner ?? null, 'evaluation')),
-    });
+    registerAsyncJobRoutes(app, { kind: 'evaluation', path: '/v1/evaluations', noun: 'evaluation', view: EvaluationView, jobs, heartbeatMs, progress: 'as images are done' });
   };
 }

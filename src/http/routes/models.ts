@@ -1,43 +1,56 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Service } from '../../service';
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../errors';
-import { ErrorResponse, LabelsResponse, ModelsResponse } from '../schemas';
+import type { Service } from '../../service';
+import type { ModelEntry } from '../../model/model-store';
+import { readLabels } from '../../model/labels';
+import { modelFolder } from '../../model/manifest';
+import path from 'node:path';
+import { ErrorResponse, LabelsResponse, ModelDescription, ModelsResponse } from '../schemas';
+
+const NameParams = Type.Object({ name: Type.String() });
 
 export function modelRoutes(service: Service): FastifyPluginAsyncTypebox {
-  const { catalog } = service;
+  const { models } = service;
+  const describe = (entry: ModelEntry) => {
+    const { name, description, input, preprocessing, numClasses, source } = entry.manifest;
+    const readiness = service.readiness();
+    return {
+      name,
+      description,
+      input,
+      preprocessing,
+      numClasses,
+      base: entry.base,
+      source: source.type === 'npm' ? { type: source.type, package: source.package, version: source.version, licence: source.licence } : source,
+      status: readiness.status,
+      backend: readiness.backend,
+    };
+  };
   return async (app) => {
     app.get('/v1/models', {
-      schema: { summary: 'The models this service runs', response: { 200: ModelsResponse } },
-      handler: async () => {
-        const { name, description, input, preprocessing, numClasses, source } = catalog.manifest;
-        const readiness = service.readiness();
-        return {
-          models: [
-            {
-              name,
-              description,
-              input,
-              preprocessing,
-              numClasses,
-              source: { package: source.package, version: source.version, licence: source.licence },
-              status: readiness.status,
-              backend: readiness.backend,
-            },
-          ],
-        };
+      schema: { summary: 'The models this API key may use: the base model, and those it trained', response: { 200: ModelsResponse } },
+      handler: async (request) => ({ models: models.list(request.owner ?? null).map(describe) }),
+    });
+
+    app.delete('/v1/models/:name', {
+      schema: {
+        summary: 'Delete a trained model (the base model cannot be deleted: 409)',
+        params: NameParams,
+        response: { 200: ModelDescription, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
+      handler: async (request) => describe(models.remove(request.params.name, request.owner ?? null)),
     });
 
     app.get('/v1/models/:name/labels', {
       schema: {
         summary: "The model's class labels, by class index (targets and labels of attacks may name them)",
-        params: Type.Object({ name: Type.String() }),
-        response: { 200: LabelsResponse, 404: ErrorResponse },
+        params: NameParams,
+        response: { 200: LabelsResponse, 400: ErrorResponse, 404: ErrorResponse },
       },
       handler: async (request) => {
-        if (request.params.name !== catalog.manifest.name) throw new AppError(404, 'model_not_found', `no model ${request.params.name}; see GET /v1/models`);
-        return { model: catalog.manifest.name, labels: catalog.labels.map((label, classIndex) => ({ classIndex, label })) };
+        const { manifest, modelsDir } = models.find(request.params.name, request.owner ?? null);
+        const labels = readLabels(path.join(modelFolder(modelsDir, manifest), manifest.labelsFile), manifest.numClasses);
+        return { model: manifest.name, labels: labels.map((label, classIndex) => ({ classIndex, label })) };
       },
     });
   };

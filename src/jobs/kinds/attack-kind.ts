@@ -1,14 +1,15 @@
 import type { AttackSpec } from '../../contract/job-specs';
 import { buildAttackResult } from './attack-result';
-import { pixelsOf, type JobKindRunner } from './job-kind';
+import { modelRefOf, pixelsOf, type JobKindRunner } from './job-kind';
 
 /** An attack (or a minimal-ε search): its result document, and the two images its PNG routes serve. */
 export const attackKind: JobKindRunner = {
   kind: 'attack',
-  async run(input, context, { model, metrics }) {
+  async run(input, context, { model, metrics, models }) {
     const { fields, request, width, height } = input.spec as AttackSpec;
     const pixels = pixelsOf(input);
-    const { outcome, timing: modelTiming } = await model.attack(pixels, request, {
+    const ref = modelRefOf(models, fields.model, context.owner);
+    const { outcome, timing: modelTiming } = await model.attack(pixels, { ...request, model: ref }, {
       signal: context.signal,
       onProgress: (progress) => context.report(progress),
     });

@@ -5,7 +5,7 @@ import { evaluateRobustness, settingsAt, type EvaluationImage } from '../../eval
 import { toUnit } from '../../images/unit-pixels';
 import { observeModelJob } from '../../metrics';
 import type { JobTiming } from '../../runtime/model-queue';
-import { pixelsOf, round, type JobKindRunner } from './job-kind';
+import { modelRefOf, pixelsOf, round, type JobKindRunner } from './job-kind';
 
 /**
  * A robustness evaluation, run on the model worker like an attack: it drives the model
@@ -14,8 +14,9 @@ import { pixelsOf, round, type JobKindRunner } from './job-kind';
  */
 export const evaluationKind: JobKindRunner = {
   kind: 'evaluation',
-  async run(input, context, { model, metrics }) {
-    const { settings: requested, images: described, width, height } = input.spec as EvaluationSpec;
+  async run(input, context, { model, metrics, models }) {
+    const { settings: requested, images: described, width, height, model: name } = input.spec as EvaluationSpec;
+    const ref = modelRefOf(models, name, context.owner);
     const settings = { ...requested, batchSize: model.maxBatch };
     const pixels = pixelsOf(input);
     const size = width * height * 3;
@@ -23,6 +24,7 @@ export const evaluationKind: JobKindRunner = {
     const started = performance.now();
     const calls = { count: 0, queueMs: 0, computeMs: 0 };
     const engine = model.remoteEngine({
+      model: ref,
       signal: context.signal,
       onCall: (timing: JobTiming) => {
         calls.count++;
@@ -41,6 +43,7 @@ export const evaluationKind: JobKindRunner = {
     const result: EvaluationResult = {
       id: context.id,
       status: 'succeeded',
+      model: ref?.name ?? model.manifest.name,
       settings: {
         attacks: settings.attacks.map((name) => {
           const at = settingsAt(settings, name, 1, false);

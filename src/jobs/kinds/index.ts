@@ -4,6 +4,7 @@ import { classifyKind } from './classify-kind';
 import { evaluationKind } from './evaluation-kind';
 import { inferKind } from './infer-kind';
 import type { JobKindRunner } from './job-kind';
+import { trainingKind } from './training-kind';
 
 /** Every job kind a model worker runs. */
 export const JOB_KINDS: Record<JobKind, JobKindRunner> = {
@@ -11,4 +12,5 @@ export const JOB_KINDS: Record<JobKind, JobKindRunner> = {
   infer: inferKind,
   attack: attackKind,
   evaluation: evaluationKind,
+  training: trainingKind,
 };

@@ -2,6 +2,8 @@ import type { JobInput, JobKind } from '../job-record';
 import type { ModelService } from '../../runtime/model-service';
 import type { JobTiming } from '../../runtime/model-queue';
 import type { Metrics } from '../../metrics';
+import type { ModelStore } from '../../model/model-store';
+import type { ModelRef } from '../../runtime/protocol';
 
 /** What a running job may do besides computing: stop when told, report progress. */
 export interface JobContext {
@@ -10,12 +12,15 @@ export interface JobContext {
   signal: AbortSignal;
   /** Milliseconds the job waited in the queue before it started. */
   queuedMs: number;
+  /** Who submitted it (an API-key digest; null with keys off): the models it may use. */
+  owner: string | null;
   report(progress: unknown): void;
 }
 
 export interface KindDeps {
   model: ModelService;
   metrics: Metrics;
+  models: ModelStore;
 }
 
 export interface KindOutput {
@@ -43,3 +48,15 @@ export function pixelsOf(input: JobInput): Uint8Array {
 }
 
 export const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * The model a job names, as the worker loads it: undefined for the base model (the one the
+ * workers hold), else the trained model `owner` may use (404 model_not_found otherwise; it
+ * may have been deleted since the job was accepted).
+ */
+export function modelRefOf(models: ModelStore, name: string | null | undefined, owner: string | null): ModelRef | undefined {
+  if (name === null || name === undefined) return undefined;
+  const entry = models.find(name, owner);
+  if (entry.base) return undefined;
+  return { name: entry.manifest.name, modelsDir: entry.modelsDir, version: entry.manifest.source.type === 'training' ? entry.manifest.source.job : 'base' };
+}

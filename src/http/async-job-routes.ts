@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { JobIdParams } from '../contract/attack-schemas';
+import type { JobKind } from '../jobs/job-record';
+import type { JobService } from '../jobs/job-service';
+import { jobView, streamJobEvents } from './job-events';
+import { ErrorResponse } from './schemas';
+
+/**
+ * GET, GET …/events and DELETE of a long-running job kind under its own path (evaluations,
+ * trainings): the same lifecycle, owner scoping and 404s for each.
+ */
+export function registerAsyncJobRoutes(app: FastifyInstance, options: { kind: JobKind; path: string; noun: string; view: TSchema; jobs: JobService; heartbeatMs: number; progress: string }): void {
+  const { kind, path, noun, view, jobs, heartbeatMs } = options;
+  const notFound = { 404: ErrorResponse };
+  app.get(`${path}/:id`, {
+    schema: { summary: `A ${noun}: status, progress, and its result once done`, params: JobIdParams, response: { 200: view, ...notFound } },
+    handler: async (request) => jobView(await jobs.get((request.params as { id: string }).id, request.owner ?? null, kind)),
+  });
+  app.get(`${path}/:id/events`, {
+    schema: {
+      summary: `Server-sent events: \`status\` first, \`progress\` ${options.progress}, then \`result\`, \`error\` or \`cancelled\``,
+      params: JobIdParams,
+      produces: ['text/event-stream'],
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
+    },
+    handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get((request.params as { id: string }).id, request.owner ?? null, kind), request, reply, heartbeatMs),
+  });
+  app.delete(`${path}/:id`, {
+    schema: { summary: `Cancel a running ${noun} (it stops within one model step)`, params: JobIdParams, response: { 200: view, ...notFound, 409: ErrorResponse } },
+    handler: async (request) => jobView(await jobs.cancel((request.params as { id: string }).id, request.owner ?? null, kind)),
+  });
+}

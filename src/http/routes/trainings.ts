@@ -1,0 +1,62 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Config } from '../../config';
+import { imageLabels } from '../../contract/evaluation-params';
+import type { TrainingSpec } from '../../contract/job-specs';
+import { resolveTrainingSettings, TrainingFields, trainingLimits } from '../../contract/training-params';
+import { TrainingAccepted, TrainingView } from '../../contract/training-schemas';
+import { AppError } from '../../errors';
+import type { JobService } from '../../jobs/job-service';
+import type { ModelCatalog } from '../../model/catalog';
+import type { ModelStore } from '../../model/model-store';
+import { registerAsyncJobRoutes } from '../async-job-routes';
+import { toModelInputs } from '../model-input';
+import { errorResponses, ErrorResponse } from '../schemas';
+import { readImageUploads } from '../upload';
+
+export function trainingRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post('/v1/trainings', {
+      schema: {
+        summary: 'Adversarially fine-tune a model on labelled images; the result is a new model (asynchronous)',
+        description:
+          'Multipart: the images in field `image` (repeated) and their labels as POST /v1/evaluations takes them, the new model\'s `name`, and the training fields. ' +
+          'Answers 202 with a `Location` to follow. The result scores both splits before and after (clean and PGD-10 at the training ε), gives the per-epoch curve, ' +
+          'and names the new model, which GET /v1/models lists and `model` selects.',
+        querystring: Type.Partial(TrainingFields),
+        uploadBody: {
+          description: 'the images, their labels and the settings',
+          content: {
+            'multipart/form-data': {
+              schema: Type.Object({
+                image: Type.Array(Type.String({ format: 'binary' }), { description: `the images (repeat the field), at most ${config.ADVPROBE_MAX_TRAINING_IMAGES}` }),
+                label: Type.Optional(Type.Array(Type.String(), { description: 'a class index or label name per image, in the order of the images (instead of `labels`)' })),
+                ...TrainingFields.properties,
+              }),
+            },
+          },
+        },
+        response: { 202: TrainingAccepted, ...errorResponses, 409: ErrorResponse },
+      },
+      handler: async (request, reply) => {
+        const owner = request.owner ?? null;
+        const { images: files, params, repeated } = await readImageUploads(request, TrainingFields, {
+          maxFiles: config.ADVPROBE_MAX_TRAINING_IMAGES,
+          maxTotalBytes: config.ADVPROBE_MAX_EVALUATION_BYTES,
+          repeatable: ['label'],
+        });
+        const settings = resolveTrainingSettings(params, files.length, trainingLimits(config));
+        if (settings.model !== null) models.find(settings.model, owner);
+        if (models.exists(settings.name, owner)) throw new AppError(409, 'model_exists', `a model named ${settings.name} exists already; choose another name or delete it first`);
+        const labels = imageLabels(files, params, repeated.label, catalog.labels);
+        const { pixels, width, height } = await toModelInputs(files, config, catalog);
+        const spec: TrainingSpec = { settings, images: files.map((file, i) => ({ name: file.filename, label: labels[i] })), width, height };
+        const job = await jobs.submit('training', owner, { spec, blobs: { pixels } });
+        const location = `/v1/trainings/${job.id}`;
+        return reply.code(202).header('location', location).send({ id: job.id, status: job.status, location });
+      },
+    });
+
+    registerAsyncJobRoutes(app, { kind: 'training', path: '/v1/trainings', noun: 'training', view: TrainingView, jobs, heartbeatMs, progress: 'while scoring, after each batch (its loss) and each epoch (its figures)' });
+  };
+}
