@@ -18,7 +18,7 @@ export const TrainingSourceSchema = Type.Object({
   type: Type.Literal('training'),
   from: Type.String({ description: 'the model it was fine-tuned from' }),
   job: Type.String({ description: 'the training job that made it' }),
-  trainedAt: Type.String({ format: 'date-time' }),
+  trainedAt: Type.String({ description: 'ISO 8601 time the model was saved' }),
   settings: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean()]), { description: 'the training settings it was made with' }),
 });
 export type TrainingSource = Static<typeof TrainingSourceSchema>;
