@@ -48,6 +48,9 @@ COPY --from=build /app/models models
 COPY public public
 # The CLI (npx advprobe ...): runs dist/cli once tsx is pruned away.
 COPY bin bin
+# Trained models are written here (compose mounts a shared volume; a new named volume takes
+# this folder's owner, so the unprivileged user can write to it).
+RUN mkdir -p models/trained && chown advprobe:advprobe models/trained
 USER advprobe
 EXPOSE 8080
 # Healthy once the model is loaded and warmed up (/readyz), not merely listening.

@@ -18,6 +18,11 @@ import { softmax, topK } from '../model/predictions';
 import type { ClassifierEngine } from '../model/engine';
 import { toUnit } from '../images/unit-pixels';
 import { loadModel, openContext, type CliContext } from './context';
+import { resolveTrainingSettings, TrainingFields, trainingLimits } from '../contract/training-params';
+import { loadTrainableEngine } from '../model/load-engine';
+import { ModelStore } from '../model/model-store';
+import { runTraining } from '../training/run-training';
+import { trainingPlotSvg } from '../training/plot';
 
 type Flags = Record<string, string | boolean | undefined>;
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
@@ -125,6 +130,65 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
     await sharp(Buffer.from(svg)).png().toFile(out('png'));
     console.log(`wrote ${['json', 'csv', 'svg', 'png'].map(out).join(', ')}`);
   });
+}
+
+/**
+ * Adversarial training in this process on ONNX Runtime: the report (JSON and a plot) in
+ * --out, the new model in ADVPROBE_MODELS_DIR (as a key-less service would save it).
+ */
+export async function trainCommand(dir: string, flags: Flags): Promise<void> {
+  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', 'train needs --labels FILE (JSON: file name → class index, label name, or {"index": n})');
+  const labelsJson = JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown;
+  const outDir = typeof flags.out === 'string' ? flags.out : '.';
+  const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
+  const ctx = openContext();
+  const labelOf = parseLabelsMap(labelsJson, ctx.labels);
+  const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
+  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const fields = parseFields(TrainingFields, { name: `trained-${stamp}`, ...asFields(flags, ['labels', 'out', 'limit']) });
+  const settings = resolveTrainingSettings(fields, names.length, trainingLimits(ctx.config));
+  const store = new ModelStore(ctx.config.ADVPROBE_MODELS_DIR);
+  if (store.exists(settings.name, null)) throw badRequest('model_exists', `a model named ${settings.name} exists already in ${ctx.config.ADVPROBE_MODELS_DIR}`);
+  const source = store.find(settings.model ?? ctx.manifest.name, null);
+  const images = [];
+  for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
+  const started = performance.now();
+  const { engine, graph } = await loadTrainableEngine({ modelsDir: source.modelsDir, manifest: source.manifest, backend: 'onnxruntime', selection: settings.trainable });
+  say(`${source.manifest.name} (${settings.trainable} trainable) on onnxruntime, loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(`${images.length} images, ε = ${+(settings.epsilon * 255).toFixed(3)}/255 ${settings.norm}, PGD-${settings.attackSteps} inside, ${settings.epochs} epochs of batch ${settings.batchSize}, learning rate ${settings.learningRate}`);
+  try {
+    const bar = progressBar('steps');
+    const report = await runTraining(engine, images, settings, {
+      onProgress: (p) => {
+        if (p.phase === 'training') bar.update((p.epoch - 1) * p.batches + p.batch, { total: settings.epochs * p.batches });
+        else if (p.phase === 'epoch') say(`\nepoch ${p.epoch}: adversarial risk ${p.adversarialRisk.toFixed(3)}, accuracy ${p.adversarialAccuracy.toFixed(3)} (clean ${p.cleanAccuracy.toFixed(3)}), ${p.seconds.toFixed(0)} s`);
+      },
+    });
+    bar.stop();
+    const saved = store.save(source, graph, engine.parameters, {
+      name: settings.name,
+      owner: null,
+      description: `${source.manifest.name} adversarially fine-tuned by advprobe train (${settings.trainable}, ε = ${settings.epsilon})`,
+      training: { type: 'training', from: source.manifest.name, job: `cli-${stamp}`, trainedAt: new Date().toISOString(), settings: { ...settings, model: settings.model ?? source.manifest.name } },
+    });
+    console.log(['', 'split', 'clean acc.', 'robust acc.', 'emp. risk', 'adv. risk'].map((h) => h.padStart(12)).join(''));
+    for (const [when, scores] of [['before', report.before], ['after', report.after]] as const) {
+      for (const [split, s] of [['train', scores.train], ['hold-out', scores.holdout]] as const) {
+        if (s) console.log([when, split, s.cleanAccuracy.toFixed(3), s.robustAccuracy.toFixed(3), s.empiricalRisk.toFixed(3), s.adversarialRisk.toFixed(3)].map((c) => c.padStart(12)).join(''));
+      }
+    }
+    console.log(`training ${report.seconds.training.toFixed(0)} s (${(report.seconds.training / settings.epochs).toFixed(1)} s per epoch); scoring ${report.seconds.before.toFixed(0)} s before, ${report.seconds.after.toFixed(0)} s after`);
+    mkdirSync(outDir, { recursive: true });
+    const out = (ext: string) => path.join(outDir, `training.${ext}`);
+    writeFileSync(out('json'), JSON.stringify({ settings, model: saved.manifest, ...report }, null, 2));
+    const svg = trainingPlotSvg(report, `Adversarial training of ${source.manifest.name} (${settings.trainable}, ε = ${+(settings.epsilon * 255).toFixed(3)}/255)`);
+    writeFileSync(out('svg'), svg);
+    await sharp(Buffer.from(svg)).png().toFile(out('png'));
+    console.log(`model ${saved.manifest.name} saved in ${path.join(saved.modelsDir, saved.manifest.name)}; wrote ${['json', 'svg', 'png'].map(out).join(', ')}`);
+  } finally {
+    engine.dispose();
+  }
 }
 
 /** "PGD-10" or "worst of apgd-ce, apgd-t, square" for titles. */

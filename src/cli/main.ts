@@ -3,6 +3,7 @@
  *   advprobe classify FILE... [--topk 5]
  *   advprobe attack FILE [--attack apgd-ce --epsilon 2/255 --steps 10 --target airliner --mode minimal ... --out DIR]
  *   advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks autoattack --steps 10 --limit N --out DIR]
+ *   advprobe train DIR --labels labels.json --out DIR [--name N --epsilon 1/255 --trainable all --epochs 4 ...]
  * Option names are the HTTP fields' (see openapi.yaml); settings come from the same
  * environment variables as the service (ADVPROBE_BACKEND, ADVPROBE_RESIZE, ...).
  */
@@ -10,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors';
 import { AttackFields } from '../contract/attack-params';
 import { EvaluationFields } from '../contract/evaluation-params';
-import { attackCommand, classifyCommand, evaluateCommand } from './commands';
+import { TrainingFields } from '../contract/training-params';
+import { attackCommand, classifyCommand, evaluateCommand, trainCommand } from './commands';
 
 const USAGE = `usage:
   advprobe classify FILE... [--topk N]
@@ -19,12 +21,15 @@ const USAGE = `usage:
                        [--norm linf|l2] [--loss ce|margin|dlr] [--optimizer sign|sgd] [--seed N] [--out DIR] ...
   advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks pgd|autoattack|LIST] [--steps 10]
                        [--targets 9] [--queries 1000] [--limit N] [--out DIR] ...
+  advprobe train DIR --labels labels.json [--out DIR] [--name NAME] [--model NAME] [--epsilon 1/255] [--attackSteps 3]
+                       [--trainable fc|last-stage|all] [--epochs 4] [--batchSize 8] [--learningRate 1e-4] [--holdout 0.2] [--seed N] ...
 Options take the names of the HTTP fields (openapi.yaml); attack writes FILE's PNGs next to it (or in --out);
-eval writes evaluation.json, .csv, .svg and .png to --out (default: the current folder).`;
+eval writes evaluation.json, .csv, .svg and .png to --out (default: the current folder);
+train writes training.json, .svg and .png there and saves the new model in ADVPROBE_MODELS_DIR.`;
 
 export async function main(argv: string[]): Promise<number> {
   // Every option takes a value (--steps 20, --randomStart true); the schemas convert them.
-  const names = new Set([...Object.keys(AttackFields.properties), ...Object.keys(EvaluationFields.properties), 'topk', 'out', 'limit', 'eps', 'labels']);
+  const names = new Set([...Object.keys(AttackFields.properties), ...Object.keys(EvaluationFields.properties), ...Object.keys(TrainingFields.properties), 'topk', 'out', 'limit', 'eps', 'labels']);
   const options = Object.fromEntries([...names].map((name) => [name, { type: 'string' as const }]));
   let parsed;
   try {
@@ -44,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'classify' && rest.length > 0) await classifyCommand(rest, flags);
     else if (command === 'attack' && rest.length === 1) await attackCommand(rest[0], flags);
     else if (command === 'eval' && rest.length === 1) await evaluateCommand(rest[0], flags);
+    else if (command === 'train' && rest.length === 1) await trainCommand(rest[0], flags);
     else {
       console.error(USAGE);
       return 2;

@@ -7,13 +7,13 @@ const ACCURACY_COLOUR = '#1f77b4';
 const RISK_COLOUR = '#d62728';
 
 /** A round axis maximum at or above `value` (1, 2, 2.5, 5 × 10^k). */
-function niceCeiling(value: number): number {
+export function niceCeiling(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   return [1, 2, 2.5, 5, 10].map((m) => m * power).find((v) => v >= value) ?? 10 * power;
 }
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+export const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /**
  * Robust accuracy (left axis) and adversarial risk (right axis) against ε in grey levels
