@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Prediction, Timing } from './classify';
 
 const ClassReport = Type.Object({
@@ -114,16 +114,20 @@ export const JobProgressSchema = Type.Object({
   epsilon: Type.Number({ description: 'the radius of this step (changes between the probes of mode=minimal)' }),
 });
 
-export const JobView = Type.Object({
-  id: Type.String(),
-  status: JobStatusSchema,
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  progress: Type.Union([JobProgressSchema, Type.Null()]),
-  result: Type.Optional(AttackResult),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-});
+/** The view of a job of one kind (GET): its status and times, its kind's progress, and its result or error once done. */
+export const jobViewSchema = <P extends TSchema, R extends TSchema>(progress: P, result: R) =>
+  Type.Object({
+    id: Type.String(),
+    status: JobStatusSchema,
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    progress: Type.Union([progress, Type.Null()]),
+    result: Type.Optional(result),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  });
+
+export const JobView = jobViewSchema(JobProgressSchema, AttackResult);
 
 export const JobAccepted = Type.Object({
   id: Type.String(),

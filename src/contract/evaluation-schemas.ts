@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { JobStatusSchema } from './attack-schemas';
+import { jobViewSchema, JobStatusSchema } from './attack-schemas';
 
 const Point = {
   prediction: Type.Integer({ description: 'top-1 class index' }),
@@ -81,16 +81,7 @@ export const EvaluationProgressSchema = Type.Object({
   attack: Type.Union([Type.String(), Type.Null()], { description: 'the attack running (phase attack)' }),
 });
 
-export const EvaluationView = Type.Object({
-  id: Type.String(),
-  status: JobStatusSchema,
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  progress: Type.Union([EvaluationProgressSchema, Type.Null()]),
-  result: Type.Optional(EvaluationResult),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-});
+export const EvaluationView = jobViewSchema(EvaluationProgressSchema, EvaluationResult);
 
 export const EvaluationAccepted = Type.Object({
   id: Type.String(),

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TrainingSourceSchema } from '../model/manifest';
-import { JobStatusSchema } from './attack-schemas';
+import { jobViewSchema, JobStatusSchema } from './attack-schemas';
 
 const SplitScore = Type.Object({
   count: Type.Integer({ description: 'images in the split' }),
@@ -65,16 +65,7 @@ export const TrainingProgressSchema = Type.Union([
   Type.Object({ phase: Type.Literal('epoch'), ...Epoch.properties }),
 ]);
 
-export const TrainingView = Type.Object({
-  id: Type.String(),
-  status: JobStatusSchema,
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  progress: Type.Union([TrainingProgressSchema, Type.Null()]),
-  result: Type.Optional(TrainingResult),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-});
+export const TrainingView = jobViewSchema(TrainingProgressSchema, TrainingResult);
 
 export const TrainingAccepted = Type.Object({
   id: Type.String(),

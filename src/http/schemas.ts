@@ -1,5 +1,5 @@
 import { TrainingSourceSchema } from '../model/manifest';
-import { Type } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 
 /**
  * The HTTP contract, in one place: fastify validates requests and serialises responses
@@ -62,6 +62,22 @@ export const ReadyResponse = Type.Object({
   queueLength: Type.Integer({ description: 'jobs waiting for a model worker (in Redis: over every process)' }),
   reason: Type.Optional(Type.String()),
 });
+
+/** Documentation-only request body of a route that takes a labelled image set (evaluations, trainings). */
+export function imageSetBody(fields: Record<string, TSchema>, maxImages: number): object {
+  return {
+    description: 'the images, their labels and the settings',
+    content: {
+      'multipart/form-data': {
+        schema: Type.Object({
+          image: Type.Array(Type.String({ format: 'binary' }), { description: `the images (repeat the field), at most ${maxImages}` }),
+          label: Type.Optional(Type.Array(Type.String(), { description: 'a class index or label name per image, in the order of the images (instead of `labels`)' })),
+          ...fields,
+        }),
+      },
+    },
+  };
+}
 
 /** Documentation-only request body of an image upload route (multipart or raw image). */
 export function uploadBody(fields: Record<string, object>, description: string): object {

@@ -24,8 +24,11 @@ export interface ConvOp {
   padding: Padding;
   pads: Pads;
   relu: boolean;
-  /** The batch normalisation folded into kernel and bias, if any (saving trained weights resets it). */
-  batchNorm?: { name: string; epsilon: number };
+  /**
+   * The batch normalisation folded into kernel and bias, if any: its per-channel scale
+   * γ/√(var+ε) (training preconditions with it) and ε (saving trained weights resets it).
+   */
+  batchNorm?: { name: string; epsilon: number; scale: Float32Array };
 }
 /** A batch normalisation that follows no convolution: x·scale + shift per channel. */
 export interface AffineOp {
@@ -144,7 +147,7 @@ export function lowerKerasModel(files: LayersModelFiles, logitsLayer: string): L
           bias = bias.map((v, o) => v * scale[o] + shift[o]);
           aliases.set(bn.name, name);
           last = bn;
-          batchNorm = { name: bn.name, epsilon: batchNormEpsilon(bn) };
+          batchNorm = { name: bn.name, epsilon: batchNormEpsilon(bn), scale };
         }
         let relu = activationOf(layer) === 'relu';
         if (!relu && activationOf(layer) !== 'linear') throw unsupported(layer, `activation ${activationOf(layer)}`);

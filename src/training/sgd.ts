@@ -8,7 +8,10 @@ export interface SgdSettings {
 }
 
 /**
- * Stochastic gradient descent with momentum, PyTorch's form: v := μ·v + g + λ·θ, θ := θ − α·v.
+ * Stochastic gradient descent with momentum, PyTorch's form: v := μ·v + g + λ·θ, θ := θ − α·v,
+ * on the Keras weights with batch-norm frozen: the weights here are folded, so each output
+ * channel's gradient is scaled by the parameter's channelStep (s², see trainable.ts) and the
+ * decay by nothing, which is the same update expressed on the folded weights.
  * Updates the parameters in place (the engine reads them on its next call); plain loops,
  * 25 M weights take a few tens of milliseconds.
  */
@@ -23,8 +26,11 @@ export function createSgd(parameters: readonly Parameter[], settings: SgdSetting
         const v = velocity[k];
         const theta = p.data;
         const decay = p.role === 'kernel' ? settings.weightDecay : 0;
+        const step = p.channelStep;
+        const channels = step?.length ?? 1;
         for (let i = 0; i < theta.length; i++) {
-          v[i] = mu * v[i] + scale * g[i] + decay * theta[i];
+          const preconditioned = step ? step[i % channels] * g[i] : g[i];
+          v[i] = mu * v[i] + scale * preconditioned + decay * theta[i];
           theta[i] -= lr * v[i];
         }
       });

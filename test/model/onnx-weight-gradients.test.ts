@@ -7,18 +7,8 @@ import { createOnnxEngine, createOnnxTrainableEngine } from '../../src/model/onn
 import { trainableOps, withParameters, type TrainableEngine } from '../../src/model/trainable';
 import { readLayersModel } from '../../src/model/weights';
 import { tinyNetwork } from '../helpers/tiny-network';
+import { maxRelativeError } from '../helpers/numeric';
 import path from 'node:path';
-
-/** Largest |actual − expected| over the largest |expected|. */
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 const IDENTITY = { scale: 1, channelOrder: 'RGB' as const, mean: [0, 0, 0] as [number, number, number], description: 'none' };
 const sum = (v: Float32Array): number => v.reduce((s, x) => s + x, 0);

@@ -12,7 +12,7 @@ import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../../
 import { EvaluationAccepted, EvaluationView } from '../../contract/evaluation-schemas';
 import { registerAsyncJobRoutes } from '../async-job-routes';
 import { toModelInputs } from '../model-input';
-import { errorResponses, ErrorResponse } from '../schemas';
+import { errorResponses, ErrorResponse, imageSetBody } from '../schemas';
 import { readImageUploads } from '../upload';
 
 export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
@@ -28,18 +28,7 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
           'and per ε robust accuracy, adversarial risk and attack success rate, and a row per image (also as CSV).',
         // The settings may also come in the query (read by the same parser); a multipart field wins.
         querystring: Type.Partial(EvaluationFields),
-        uploadBody: {
-          description: 'the images, their labels and the settings',
-          content: {
-            'multipart/form-data': {
-              schema: Type.Object({
-                image: Type.Array(Type.String({ format: 'binary' }), { description: `the images (repeat the field), at most ${config.ADVPROBE_MAX_EVALUATION_IMAGES}` }),
-                label: Type.Optional(Type.Array(Type.String(), { description: 'a class index or label name per image, in the order of the images (instead of `labels`)' })),
-                ...EvaluationFields.properties,
-              }),
-            },
-          },
-        },
+        uploadBody: imageSetBody(EvaluationFields.properties, config.ADVPROBE_MAX_EVALUATION_IMAGES),
         response: { 202: EvaluationAccepted, ...errorResponses },
       },
       handler: async (request, reply) => {

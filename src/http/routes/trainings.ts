@@ -11,7 +11,7 @@ import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
 import { registerAsyncJobRoutes } from '../async-job-routes';
 import { toModelInputs } from '../model-input';
-import { errorResponses, ErrorResponse } from '../schemas';
+import { errorResponses, ErrorResponse, imageSetBody } from '../schemas';
 import { readImageUploads } from '../upload';
 
 export function trainingRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
@@ -24,18 +24,7 @@ export function trainingRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
           'Answers 202 with a `Location` to follow. The result scores both splits before and after (clean and PGD-10 at the training ε), gives the per-epoch curve, ' +
           'and names the new model, which GET /v1/models lists and `model` selects.',
         querystring: Type.Partial(TrainingFields),
-        uploadBody: {
-          description: 'the images, their labels and the settings',
-          content: {
-            'multipart/form-data': {
-              schema: Type.Object({
-                image: Type.Array(Type.String({ format: 'binary' }), { description: `the images (repeat the field), at most ${config.ADVPROBE_MAX_TRAINING_IMAGES}` }),
-                label: Type.Optional(Type.Array(Type.String(), { description: 'a class index or label name per image, in the order of the images (instead of `labels`)' })),
-                ...TrainingFields.properties,
-              }),
-            },
-          },
-        },
+        uploadBody: imageSetBody(TrainingFields.properties, config.ADVPROBE_MAX_TRAINING_IMAGES),
         response: { 202: TrainingAccepted, ...errorResponses, 409: ErrorResponse },
       },
       handler: async (request, reply) => {
