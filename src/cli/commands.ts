@@ -158,10 +158,12 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
   say(`${source.manifest.name} (${settings.trainable} trainable) on onnxruntime, loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   say(`${images.length} images, ε = ${+(settings.epsilon * 255).toFixed(3)}/255 ${settings.norm}, PGD-${settings.attackSteps} inside, ${settings.epochs} epochs of batch ${settings.batchSize}, learning rate ${settings.learningRate}`);
   try {
-    const bar = progressBar('steps');
+    const bar = progressBar('images scored / batches trained');
     const report = await runTraining(engine, images, settings, {
       onProgress: (p) => {
-        if (p.phase === 'training') bar.update((p.epoch - 1) * p.batches + p.batch, { total: settings.epochs * p.batches });
+        // One bar: scoring (images done) before, the training (batches), scoring after.
+        if (p.phase === 'before' || p.phase === 'after') bar.update(p.done, { total: p.total });
+        else if (p.phase === 'training') bar.update((p.epoch - 1) * p.batches + p.batch, { total: settings.epochs * p.batches });
         else if (p.phase === 'epoch') say(`\nepoch ${p.epoch}: adversarial risk ${p.adversarialRisk.toFixed(3)}, accuracy ${p.adversarialAccuracy.toFixed(3)} (clean ${p.cleanAccuracy.toFixed(3)}), ${p.seconds.toFixed(0)} s`);
       },
     });

@@ -41,6 +41,13 @@ export interface WeightGradient {
 export interface TrainableEngine extends ClassifierEngine {
   readonly parameters: readonly Parameter[];
   weightGradient(batch: ImageBatch, loss: LossCoefficients): Promise<WeightGradient>;
+  /**
+   * A serving engine with the current parameters baked in, where that is faster for many
+   * calls between updates (scoring): ONNX Runtime pre-packs constant weights, and weights fed
+   * as inputs are re-laid out on every call (1.5 s against 0.8 s per gradient at batch 8).
+   * The caller disposes it. Absent: use this engine.
+   */
+  snapshot?(): Promise<ClassifierEngine>;
 }
 
 type WeightedOp = ConvOp | DenseOp;

@@ -1,5 +1,6 @@
 import { seededRandom } from '../attacks/random';
 import { evaluateRobustness, type EvaluationImage } from '../evaluation/robustness';
+import type { ClassifierEngine } from '../model/engine';
 import type { TrainableEngine } from '../model/trainable';
 import { trainAdversarially, type BatchReport, type EpochReport, type TrainingImage } from './adversarial-training';
 import { holdoutSplit } from './split';
@@ -44,10 +45,17 @@ export async function runTraining(engine: TrainableEngine, images: (TrainingImag
   const { train, holdout } = holdoutSplit(images.map((i) => i.label), settings.holdout, settings.seed);
   const trainSet = train.map((i) => images[i]);
   const holdoutSet = holdout.map((i) => images[i]);
-  const score = async (phase: 'before' | 'after'): Promise<{ train: SplitScore; holdout: SplitScore | null }> => ({
-    train: await scoreSplit(engine, trainSet, settings, (done, total) => hooks.onProgress?.({ phase, split: 'train', done, total }), hooks),
-    holdout: holdoutSet.length ? await scoreSplit(engine, holdoutSet, settings, (done, total) => hooks.onProgress?.({ phase, split: 'holdout', done, total }), hooks) : null,
-  });
+  const score = async (phase: 'before' | 'after'): Promise<{ train: SplitScore; holdout: SplitScore | null }> => {
+    const scorer = (await engine.snapshot?.()) ?? engine;
+    try {
+      return {
+        train: await scoreSplit(scorer, trainSet, settings, (done, total) => hooks.onProgress?.({ phase, split: 'train', done, total }), hooks),
+        holdout: holdoutSet.length ? await scoreSplit(scorer, holdoutSet, settings, (done, total) => hooks.onProgress?.({ phase, split: 'holdout', done, total }), hooks) : null,
+      };
+    } finally {
+      if (scorer !== engine) scorer.dispose();
+    }
+  };
   let t = performance.now();
   const lap = (): number => {
     const seconds = (performance.now() - t) / 1000;
@@ -73,7 +81,7 @@ export async function runTraining(engine: TrainableEngine, images: (TrainingImag
 }
 
 /** Clean accuracy and risk, and PGD-10 (sign steps, same norm and ε, seeded) robust accuracy and adversarial risk. */
-async function scoreSplit(engine: TrainableEngine, images: (TrainingImage & { name: string })[], settings: TrainingSettings, onDone: (done: number, total: number) => void, hooks: RunHooks): Promise<SplitScore> {
+async function scoreSplit(engine: ClassifierEngine, images: (TrainingImage & { name: string })[], settings: TrainingSettings, onDone: (done: number, total: number) => void, hooks: RunHooks): Promise<SplitScore> {
   const evaluation = await evaluateRobustness(
     engine,
     images.map((i): EvaluationImage => ({ name: i.name, x: i.x, label: i.label })),

@@ -2,6 +2,9 @@ import { decodeToModelInput } from '../../src/images/decode';
 import { PIG, readTestFile } from '../helpers/data';
 import { ServerProcess } from '../helpers/processes';
 import { RedisProcess, uniquePrefix } from '../helpers/redis';
+import { tempModelsDir } from '../helpers/models';
+import { readImagenetSamples } from '../../scripts/imagenet-samples';
+import { testDataPath } from '../helpers/data';
 import { waitFor } from '../helpers/wait';
 
 /**
@@ -31,7 +34,9 @@ describe('distributed: API and model worker processes over Redis', () => {
   let worker1: ServerProcess;
   let worker2: ServerProcess;
 
-  const common = () => ({ ADVPROBE_REDIS_URL: redis.url, ADVPROBE_REDIS_PREFIX: prefix, ADVPROBE_API_KEYS: 'alice-key,bob-key', ADVPROBE_METRICS_PUBLIC: 'true' });
+  // Every process reads and writes trained models in one folder, as compose's shared volume.
+  const modelsDir = tempModelsDir();
+  const common = () => ({ ADVPROBE_REDIS_URL: redis.url, ADVPROBE_REDIS_PREFIX: prefix, ADVPROBE_API_KEYS: 'alice-key,bob-key', ADVPROBE_METRICS_PUBLIC: 'true', ADVPROBE_MODELS_DIR: modelsDir });
   const start = async (name: string, env: Record<string, string>): Promise<ServerProcess> => {
     const proc = await ServerProcess.start(name, { ...common(), ...env });
     started.push(proc);
@@ -103,6 +108,29 @@ describe('distributed: API and model worker processes over Redis', () => {
     const raw = body.subarray(Number(res.headers.get('inference-header-content-length')));
     expect(Array.from({ length: 1000 }, (_, i) => raw.readFloatLE(i * 4))).toEqual(probabilities);
   });
+
+  it('trains through one API process on a worker process; the other API lists, serves and deletes the model, for its key only', async () => {
+    const samples = readImagenetSamples(testDataPath('imagenet-samples')).slice(0, 4);
+    const form = new FormData();
+    for (const s of samples) form.append('image', new Blob([new Uint8Array(s.data)], { type: 'image/jpeg' }), s.name);
+    form.append('labels', JSON.stringify(Object.fromEntries(samples.map((s) => [s.name, s.classIndex]))));
+    for (const [k, v] of Object.entries({ name: 'shared-fc', trainable: 'fc', epochs: '1', batchSize: '4', holdout: '0', seed: '2' })) form.append(k, v);
+    const accepted = await api1.json<{ id: string }>('/v1/trainings', { method: 'POST', body: form, headers: ALICE });
+    expect(accepted.status).toBe(202);
+    let view: { status: string; result?: { model: { name: string } } } = { status: 'queued' };
+    await waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes((view = (await api2.json<typeof view>(`/v1/trainings/${accepted.body.id}`, { headers: ALICE })).body).status), 240_000);
+    expect(view.status).toBe('succeeded');
+    const names = async (on: ServerProcess, headers: Record<string, string>) => (await on.json<{ models: { name: string }[] }>('/v1/models', { headers })).body.models.map((m) => m.name);
+    expect(await names(api2, ALICE)).toEqual(['resnet50', 'shared-fc']);
+    expect(await names(api1, BOB)).toEqual(['resnet50']);
+    for (const on of [api1, api2]) {
+      const classified = await on.json<{ model: string }>('/v1/classify', { method: 'POST', body: pigForm({ model: 'shared-fc' }), headers: ALICE });
+      expect(classified).toMatchObject({ status: 200, body: { model: 'shared-fc' } });
+    }
+    expect((await api1.json('/v1/classify', { method: 'POST', body: pigForm({ model: 'shared-fc' }), headers: BOB })).status).toBe(404);
+    expect((await api2.json('/v1/models/shared-fc', { method: 'DELETE', headers: ALICE })).status).toBe(200);
+    expect(await names(api1, ALICE)).toEqual(['resnet50']);
+  }, 300_000);
 
   it('runs an async attack submitted to one API, streams it from the other, resumes with Last-Event-ID, and serves its PNGs there', async () => {
     const id = await submit(api1, { steps: '4', seed: '3' });

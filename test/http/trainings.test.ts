@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { TrainingResult } from '../../src/contract/training-schemas';
-import { loadConfig } from '../../src/config';
 import { readImagenetSamples } from '../../scripts/imagenet-samples';
 import { startApp } from '../helpers/app';
 import { PIG, readTestFile, testDataPath } from '../helpers/data';
+import { tempModelsDir } from '../helpers/models';
 import { waitFor } from '../helpers/wait';
 
 // Six ImageNet samples: a few seconds of training of the dense layer on ONNX Runtime.
@@ -15,15 +14,6 @@ const samples = readImagenetSamples(testDataPath('imagenet-samples')).filter((_,
 const labelsMap = JSON.stringify(Object.fromEntries(samples.map((s) => [s.name, s.classIndex])));
 const KEYS = { a: 'key-a', b: 'key-b' };
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
-
-/** A models folder of its own: the base model linked in, trained models written here. */
-function tempModelsDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'advprobe-models-'));
-  const base = loadConfig().ADVPROBE_MODELS_DIR;
-  symlinkSync(path.join(base, 'resnet50.json'), path.join(dir, 'resnet50.json'));
-  symlinkSync(path.join(base, 'resnet50'), path.join(dir, 'resnet50'));
-  return dir;
-}
 
 function post(app: FastifyInstance, key: string, fields: Record<string, string>, files = samples) {
   let r = request(app.server).post('/v1/trainings').set(as(key));
@@ -110,12 +100,29 @@ describe('POST /v1/trainings (real ResNet50 on ONNX Runtime, six ImageNet sample
     expect(second.status).toBe('succeeded');
     expect(second.result?.model.source.from).toBe('robust-fc');
 
+    // A restart keeps the models (they live on disk).
+    await app.close();
+    app = await startApp({ ADVPROBE_MODELS_DIR: modelsDir, ADVPROBE_API_KEYS: `${KEYS.a},${KEYS.b}` });
+    const listed = await request(app.server).get('/v1/models').set(as(KEYS.a)).expect(200);
+    expect(listed.body.models.map((m: { name: string }) => m.name)).toEqual(['resnet50', 'robust-fc', 'robust-fc-2']);
+
     await request(app.server).delete('/v1/models/resnet50').set(as(KEYS.a)).expect(409);
     await request(app.server).delete('/v1/models/robust-fc').set(as(KEYS.b)).expect(404);
     await request(app.server).delete('/v1/models/robust-fc').set(as(KEYS.a)).expect(200);
     await request(app.server).post('/v1/classify?model=robust-fc').set(as(KEYS.a)).attach('image', readTestFile(...PIG), 'pig.jpg').expect(404);
     expect(existsSync(path.join(modelsDir, 'trained'))).toBe(true);
   }, 300_000);
+
+  it('cancels a running training: it ends cancelled and saves no model', async () => {
+    const accepted = await post(app, KEYS.a, { ...fields, name: 'never', trainable: 'all', epochs: '20' }).expect(202);
+    await waitFor(async () => (await request(app.server).get(`/v1/trainings/${accepted.body.id}`).set(as(KEYS.a))).body.status === 'running', 60_000);
+    await request(app.server).delete(`/v1/trainings/${accepted.body.id}`).set(as(KEYS.b)).expect(404);
+    await request(app.server).delete(`/v1/trainings/${accepted.body.id}`).set(as(KEYS.a)).expect(200);
+    const done = await finished(app, KEYS.a, accepted.body.id);
+    expect(done.status).toBe('cancelled');
+    const models = await request(app.server).get('/v1/models').set(as(KEYS.a)).expect(200);
+    expect(models.body.models.map((m: { name: string }) => m.name)).not.toContain('never');
+  }, 120_000);
 
   it('refuses bad names and settings with a 4xx before accepting', async () => {
     const bad = async (extra: Record<string, string>, status: number, code: string) => {

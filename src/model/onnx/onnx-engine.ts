@@ -5,7 +5,7 @@ import { warmUp, type ClassifierEngine, type EngineInfo, type ImageBatch, type L
 import { lowerKerasModel, type LayerGraph } from '../layer-graph';
 import { modelFolder, type ModelManifest } from '../manifest';
 import { readLayersModel } from '../weights';
-import { parametersOf, trainableOps, type TrainableEngine, type TrainableSelection } from '../trainable';
+import { parametersOf, trainableOps, withParameters, type TrainableEngine, type TrainableSelection } from '../trainable';
 import { buildOnnxModels, buildTrainingModels, gradientOutput, IO } from './onnx-network';
 
 export interface OnnxEngineOptions {
@@ -90,6 +90,7 @@ export async function createOnnxTrainableEngine(
       const out = await weightGradient.run({ [IO.pixels]: pixelTensor(ort, info, batch), [IO.a]: new ort.Tensor('float32', a, shape), [IO.b]: new ort.Tensor('float32', b, shape), ...feeds() });
       return { logits: floats(out[IO.logits]), loss: floats(out[IO.loss]), gradients: parameters.map((p) => floats(out[gradientOutput(p)])) };
     },
+    snapshot: () => createOnnxEngine(withParameters(graph, parameters), preprocessing, info, threads),
     dispose() {
       engine.dispose();
       void weightGradient.release();
