@@ -128,7 +128,7 @@ export class ModelStore {
   }
 }
 
-const modelExists = (name: string): AppError => new AppError(409, 'model_exists', `a model named ${name} exists already; choose another name or delete it first`);
+export const modelExists = (name: string): AppError => new AppError(409, 'model_exists', `a model named ${name} exists already; choose another name or delete it first`);
 
 /** The source's Keras weights with the trained ones written back (conv: kernel and bias, BN reset; dense: kernel and bias). */
 function trainedWeights(weights: Record<string, WeightArray>, graph: LayerGraph, parameters: readonly Parameter[]): Record<string, WeightArray> {

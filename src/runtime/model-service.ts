@@ -216,7 +216,7 @@ export class ModelService {
       { signal: options.signal, admitted: true, timeoutMs: this.config.ADVPROBE_TRAINING_TIMEOUT_MS },
     );
     if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
-    if (value.type === 'error' && /exists already/.test(value.message)) throw new AppError(409, 'model_exists', value.message);
+    if (value.type === 'error' && value.code && value.status) throw new AppError(value.status, value.code, value.message);
     const { report, model } = expectResponse(value, 'trained');
     return { report, model };
   }

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { runAttack } from '../attacks/attack';
 import { AttackCancelledError, AttackInputError } from '../attacks/types';
+import { AppError } from '../errors';
 import { toUnit } from '../images/unit-pixels';
 import type { ClassifierEngine } from '../model/engine';
 import { softmax } from '../model/predictions';
@@ -89,6 +90,7 @@ export function createWorkerHandler(engine: ClassifierEngine, batching: BatcherO
       } catch (err) {
         if (err instanceof AttackCancelledError) return { type: 'cancelled', id: request.id };
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof AppError) return { type: 'error', id: request.id, message, code: err.code, status: err.statusCode };
         return { type: 'error', id: request.id, message, ...(err instanceof AttackInputError ? { field: err.field } : {}) };
       } finally {
         model?.close();

@@ -123,8 +123,8 @@ export type WorkerResponse =
   /** One engine call ran, merging this many images (for the batch-size metric). */
   | { type: 'batch'; kind: CallKind; images: number }
   | { type: 'tensor-count'; id: number; count: number }
-  /** `field` is set when the request itself was invalid (a 400, not a failure). */
-  | { type: 'error'; id: number; message: string; field?: string };
+  /** `field` is set when the request itself was invalid (a 400, not a failure); `code` and `status` for an AppError (a taken model name: 409). */
+  | { type: 'error'; id: number; message: string; field?: string; code?: string; status?: number };
 
 /** Buffers a response can hand over to the other thread without copying. */
 export function transferables(message: WorkerResponse): ArrayBuffer[] {
