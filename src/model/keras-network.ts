@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createInputOnlyConv, cropSpatial } from './input-only-conv';
 import { maxPoolBackward } from './max-pool-backward';
 import { lowerKerasModel, type GraphOp, type LayerGraph } from './layer-graph';
+import { compileTrainedOp, createParameterVariables, type WeightGradients } from './tfjs-weight-gradients';
+import type { Parameter } from './trainable';
 import type { LayersModelFiles } from './weights';
 
 /**
@@ -11,7 +13,9 @@ import type { LayersModelFiles } from './weights';
  * reads (ReLU outputs, max-pool input and output) and freeing everything else as soon as it
  * is consumed (memory is reused while still in cache); its `backward` walks the graph in
  * reverse, differentiating with respect to the input only (input-only-conv.ts). `apply`
- * wraps the same pair as one custom gradient for callers of tf.grad.
+ * wraps the same pair as one custom gradient for callers of tf.grad. Compiled with
+ * `parameters`, the trained ops take those weights' new values when told to, and
+ * `traceWeights` walks back to their gradient instead (tfjs-weight-gradients.ts).
  */
 export interface Network {
   /** [n, h, w, c] input of the first layer → [n, classes] logits. Differentiable (inside tf.grad). */
@@ -23,6 +27,19 @@ export interface Network {
   trace(x: tf.Tensor4D): Trace;
   /** The same logits without gradient bookkeeping (classification, clean predictions). */
   forward(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Logits and the walk back to dL/dθ of the compiled-in `parameters` (no dL/dx, and no
+   * work below the lowest trained op). Call inside tidy; `backward` at most once.
+   */
+  traceWeights(x: tf.Tensor4D): WeightTrace;
+  /**
+   * Takes the compiled-in parameters' current values (they change in place between calls):
+   * call before a pass, outside tidy (it prepares tensors that outlive the call). Cheap
+   * when they have not changed; a no-op without parameters.
+   */
+  readParameters(): void;
+  /** The parameters' values as variables, in their order: what tf.variableGrads differentiates by. */
+  readonly variables: readonly tf.Variable[];
   dispose(): void;
 }
 
@@ -30,6 +47,12 @@ export interface Trace {
   logits: tf.Tensor2D;
   /** dL/dx from dL/dlogits. */
   backward(dLogits: tf.Tensor2D): tf.Tensor4D;
+}
+
+export interface WeightTrace {
+  logits: tf.Tensor2D;
+  /** dL/dθ from dL/dlogits, one per parameter, in their order and layout. */
+  backward(dLogits: tf.Tensor2D): tf.Tensor[];
 }
 
 export interface CompileOptions {
@@ -47,10 +70,15 @@ export interface CompileOptions {
    * convolution one fused kernel, as the service runs it.
    */
   tapeArithmetic?: boolean;
+  /**
+   * Weights training changes (trainable.ts), updated in place between calls: their ops use
+   * the values of the last readParameters() (at first, those at compile time).
+   */
+  parameters?: readonly Parameter[];
 }
 
 /** One op's forward and backward pass. */
-interface CompiledOp {
+export interface CompiledOp {
   forward(inputs: tf.Tensor[]): tf.Tensor;
   /**
    * dL/d(each input) from dL/d(output). Of the forward's tensors it reads only those `keeps`
@@ -58,6 +86,14 @@ interface CompiledOp {
    */
   backward(dy: tf.Tensor, forward: { inputs: tf.Tensor[]; output: tf.Tensor }): tf.Tensor[];
   keeps: { inputs: boolean; output: boolean };
+  /** A trained op's: what its weights' gradient reads, and how it is computed. */
+  weights?: {
+    keeps: { inputs: boolean; output: boolean };
+    /** dL/dkernel, dL/dbias, and dL/d(each input) only `withInputs` (else empty). */
+    backward(dy: tf.Tensor, forward: { inputs: tf.Tensor[]; output: tf.Tensor }, withInputs: boolean): WeightGradients & { inputs: tf.Tensor[] };
+  };
+  /** Re-derives what the op prepared from its weights, after they changed (outside tidy). */
+  reload?(): void;
   dispose?(): void;
 }
 
@@ -66,17 +102,18 @@ export function compileKerasNetwork(files: LayersModelFiles, logitsLayer: string
 }
 
 export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = {}): Network {
-  const steps = graph.ops.map((op) => ({ name: op.name, inputs: op.kind === 'add' ? op.inputs : [op.input], op: compileOp(op, options.tapeArithmetic ?? false) }));
+  const tapeArithmetic = options.tapeArithmetic ?? false;
+  const trained = createParameterVariables(graph, options.parameters ?? []);
+  const steps = graph.ops.map((op) => {
+    const weights = trained.weightsOf(op);
+    return { name: op.name, inputs: op.kind === 'add' ? op.inputs : [op.input], op: weights ? compileTrainedOp(weights, tapeArithmetic) : compileOp(op, tapeArithmetic) };
+  });
+  type Step = (typeof steps)[number];
   const consumers = new Map<string, number>();
   for (const step of steps) for (const name of step.inputs) consumers.set(name, (consumers.get(name) ?? 0) + 1);
-  // Values the backward pass reads; every other intermediate is freed after its last consumer.
-  const readByBackward = new Set<string>();
-  for (const step of steps) {
-    if (step.op.keeps.output) readByBackward.add(step.name);
-    if (step.op.keeps.inputs) step.inputs.forEach((name) => readByBackward.add(name));
-  }
+  const reads = backwardReads(steps);
 
-  type Record = { step: (typeof steps)[number]; inputs: tf.Tensor[]; output: tf.Tensor };
+  type Record = { step: Step; inputs: tf.Tensor[]; output: tf.Tensor };
   /** Runs the graph; `keep(name)` says which intermediates must outlive their last consumer. */
   const run = (x: tf.Tensor4D, keep: (name: string) => boolean): { logits: tf.Tensor2D; records: Record[] } => {
     const values = new Map<string, tf.Tensor>([[graph.input, x]]);
@@ -102,36 +139,74 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
     return { logits: values.get(graph.output) as tf.Tensor2D, records };
   };
 
-  /** dL/dx from dL/dlogits, walking the records backwards. */
-  const backward = (records: Record[], dLogits: tf.Tensor): tf.Tensor4D => {
+  /**
+   * Walks the records backwards from dL/dlogits, computing dL/dv for the values `wanted`
+   * holds (a step none of whose inputs is wanted runs no backward pass) and handing each
+   * trained op's weight gradients to `onWeights`, when given. Returns what is left: dL/dx
+   * if it was wanted.
+   */
+  const walk = (records: Record[], dLogits: tf.Tensor, wanted: (name: string) => boolean, onWeights?: (op: string, g: WeightGradients) => void): Map<string, tf.Tensor> => {
     const grads = new Map<string, tf.Tensor>([[graph.output, dLogits]]);
     // A gradient tensor may sit under several names (an add passes dy to each input).
     const release = (t: tf.Tensor): void => {
       if (t !== dLogits && ![...grads.values()].includes(t)) t.dispose();
     };
-    for (let i = records.length - 1; i >= 0; i--) {
-      const { step, inputs, output } = records[i];
-      const dy = grads.get(step.name);
-      if (!dy) continue; // not on a path to the logits
-      grads.delete(step.name);
-      const dxs = step.op.backward(dy, { inputs, output });
-      step.inputs.forEach((name, k) => {
+    /** One step back: its weights' gradient if trained, then dL/d(its inputs) where wanted. */
+    const stepBack = ({ step, inputs, output }: Record, dy: tf.Tensor): void => {
+      const withInputs = step.inputs.some(wanted);
+      let dxs: tf.Tensor[] = [];
+      if (onWeights && step.op.weights) {
+        const { kernel, bias, inputs: dInputs } = step.op.weights.backward(dy, { inputs, output }, withInputs);
+        onWeights(step.name, { kernel, bias });
+        dxs = dInputs;
+      } else if (withInputs) {
+        dxs = step.op.backward(dy, { inputs, output });
+      }
+      const unwanted: tf.Tensor[] = [];
+      dxs.forEach((dx, k) => {
+        const name = step.inputs[k];
+        if (!wanted(name)) return void unwanted.push(dx);
         const earlier = grads.get(name);
-        grads.set(name, earlier ? tf.add(earlier, dxs[k]) : dxs[k]);
-        if (earlier) [earlier, dxs[k]].forEach(release);
+        grads.set(name, earlier ? tf.add(earlier, dx) : dx);
+        if (earlier) [earlier, dx].forEach(release);
       });
-      release(dy);
-      if (step.name !== graph.output) output.dispose(); // no later step (earlier in the walk) reads it
+      [...unwanted, dy].forEach(release);
+    };
+    for (let i = records.length - 1; i >= 0; i--) {
+      const record = records[i];
+      const dy = grads.get(record.step.name);
+      if (dy) {
+        grads.delete(record.step.name);
+        stepBack(record, dy);
+      } // else not on a path to the logits, or below every trained op
+      if (record.step.name !== graph.output) record.output.dispose(); // no later step (earlier in the walk) reads it
     }
-    const dx = grads.get(graph.input);
+    return grads;
+  };
+
+  /** dL/dx from dL/dlogits. */
+  const inputBackward = (records: Record[], dLogits: tf.Tensor): tf.Tensor4D => {
+    const dx = walk(records, dLogits, () => true).get(graph.input);
     if (!dx) throw new Error('internal: the logits do not depend on the input');
     return dx as tf.Tensor4D;
   };
-
   /** Logits, and the walk back from dL/dlogits to dL/dx (no tape: what it reads stays alive until then). */
   const trace = (x: tf.Tensor4D): Trace => {
-    const { logits, records } = run(x, (name) => readByBackward.has(name));
-    return { logits, backward: (dLogits) => backward(records, dLogits) };
+    const { logits, records } = run(x, (name) => reads.input.has(name));
+    return { logits, backward: (dLogits) => inputBackward(records, dLogits) };
+  };
+
+  /** Logits, and the walk back from dL/dlogits to dL/dθ, from the logits down to the lowest trained op. */
+  const traceWeights = (x: tf.Tensor4D): WeightTrace => {
+    const { logits, records } = run(x, (name) => reads.weights.has(name));
+    return {
+      logits,
+      backward: (dLogits) => {
+        const byOp = new Map<string, WeightGradients>();
+        walk(records, dLogits, (name) => reads.aboveTrained.has(name), (op, g) => byOp.set(op, g)); // leaves nothing: dL/dx is not wanted
+        return trained.gradients(byOp);
+      },
+    };
   };
 
   const apply =
@@ -139,7 +214,7 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
       ? (x: tf.Tensor4D) => run(x, () => true).logits // tf.grad tapes every op and keeps what it needs
       : (tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
           const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
-          const { logits, records } = run(x, (name) => readByBackward.has(name));
+          const { logits, records } = run(x, (name) => reads.input.has(name));
           // customGrad runs this in a tidy: what the backward pass reads is handed over through
           // save() (which copies it on wasm: the engine calls trace() instead).
           const kept = [...new Set(records.flatMap((r) => [...r.inputs, r.output]).filter((t) => !t.isDisposed && t !== logits && t !== x))];
@@ -149,7 +224,7 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
             gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
               const copies = new Map(kept.map((t, k) => [t, saved[k]]));
               const own = (t: tf.Tensor): tf.Tensor => copies.get(t) ?? t;
-              return backward(
+              return inputBackward(
                 records.map((r) => ({ ...r, inputs: r.inputs.map(own), output: own(r.output) })),
                 dy,
               );
@@ -160,11 +235,41 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
   return {
     apply,
     trace,
+    traceWeights,
     forward: (x) => run(x, () => false).logits,
+    readParameters() {
+      const changed = trained.read();
+      steps.forEach((s) => changed.has(s.name) && s.op.reload?.());
+    },
+    variables: trained.variables,
     dispose() {
       steps.forEach((s) => s.op.dispose?.());
+      trained.dispose();
     },
   };
+}
+
+/**
+ * The values each walk back reads, so that the forward pass frees every other one after its
+ * last consumer. The input gradient: what every op's backward pass reads. The weight
+ * gradient needs dL/dv only for the values computed from a trained op's output (those outputs
+ * included: `aboveTrained`), so nothing below the lowest trained op is differentiated or kept:
+ * what the backward passes of the ops above read, and what the weight gradients read.
+ */
+function backwardReads(steps: { name: string; inputs: string[]; op: CompiledOp }[]): { input: Set<string>; weights: Set<string>; aboveTrained: Set<string> } {
+  const add = (into: Set<string>, step: (typeof steps)[number], keeps: CompiledOp['keeps']): void => {
+    if (keeps.output) into.add(step.name);
+    if (keeps.inputs) step.inputs.forEach((name) => into.add(name));
+  };
+  const [input, weights, aboveTrained] = [new Set<string>(), new Set<string>(), new Set<string>()];
+  for (const step of steps) {
+    add(input, step, step.op.keeps);
+    const throughInputs = step.inputs.some((name) => aboveTrained.has(name));
+    if (throughInputs) add(weights, step, step.op.keeps);
+    if (step.op.weights) add(weights, step, step.op.weights.keeps);
+    if (throughInputs || step.op.weights) aboveTrained.add(step.name);
+  }
+  return { input, weights, aboveTrained };
 }
 
 /** dy through a ReLU, from its output: zero where the ReLU was off. */

@@ -5,7 +5,7 @@ import { modelFolder, type ModelManifest } from './manifest';
 import { createOnnxTrainableEngine, loadOnnxEngine } from './onnx/onnx-engine';
 import type { TrainableEngine, TrainableSelection } from './trainable';
 import { readLayersModel } from './weights';
-import { loadTfjsEngine } from './tfjs-engine';
+import { createTfjsTrainableEngine, loadTfjsEngine } from './tfjs-engine';
 
 export interface EngineSelection {
   engine: ClassifierEngine;
@@ -60,6 +60,9 @@ export async function loadTrainableEngine(
   const files = readLayersModel(path.join(modelFolder(options.modelsDir, manifest), manifest.modelFile));
   const graph = lowerKerasModel(files, manifest.logitsLayer);
   const info = { model: manifest.name, inputHeight: manifest.input.height, inputWidth: manifest.input.width, numClasses: manifest.numClasses };
-  if (options.backend !== 'onnxruntime') throw new Error(`training runs on onnxruntime here, not on ${options.backend}`);
-  return { engine: await createOnnxTrainableEngine(graph, manifest.preprocessing, info, options.selection, options.threads), graph };
+  const engine =
+    options.backend === 'onnxruntime'
+      ? await createOnnxTrainableEngine(graph, manifest.preprocessing, info, options.selection, options.threads)
+      : await createTfjsTrainableEngine(graph, manifest.preprocessing, { ...info, backend: options.backend }, options.selection);
+  return { engine, graph };
 }

@@ -40,7 +40,8 @@ export function trainingPlotSvg(report: TrainingReport, title: string): string {
     return [
       `<rect x="${x.toFixed(1)}" y="${yAcc(g.score.cleanAccuracy).toFixed(1)}" width="${w.toFixed(1)}" height="${(plotH * g.score.cleanAccuracy).toFixed(1)}" fill="${CLEAN_COLOUR}"/>`,
       `<rect x="${(x + w).toFixed(1)}" y="${yAcc(g.score.robustAccuracy).toFixed(1)}" width="${w.toFixed(1)}" height="${(plotH * g.score.robustAccuracy).toFixed(1)}" fill="${ROBUST_COLOUR}"/>`,
-      text(x + w, HEIGHT - BOTTOM + 18, g.label),
+      // Two lines ("train" / "before"): four groups side by side leave little width.
+      ...g.label.split(', ').map((line, k) => text(x + w, HEIGHT - BOTTOM + 18 + 15 * k, line)),
     ];
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1];
@@ -51,7 +52,7 @@ export function trainingPlotSvg(report: TrainingReport, title: string): string {
     `<rect x="${left.x}" y="${TOP}" width="${left.w}" height="${plotH}" fill="none" stroke="#999"/>`,
     ...ticks.map((t) => text(left.x - 8, yRisk(t * riskMax) + 4, String(+(t * riskMax).toPrecision(3)), 'end')),
     ...epochs.map((e) => text(xOf(e.epoch), HEIGHT - BOTTOM + 18, String(e.epoch))),
-    text(left.x + left.w / 2, HEIGHT - BOTTOM + 40, 'epoch (training split, each batch before its update)'),
+    text(left.x + left.w / 2, HEIGHT - BOTTOM + 52, 'epoch (training split, each batch before its update)'),
     text(18, TOP + plotH / 2, 'risk (mean cross-entropy)', 'middle', '#333', ` transform="rotate(-90 18 ${TOP + plotH / 2})"`),
     series(epochs.map((e) => e.adversarialRisk), LOSS_COLOUR),
     series(epochs.map((e) => e.empiricalRisk), CLEAN_COLOUR),
@@ -60,7 +61,7 @@ export function trainingPlotSvg(report: TrainingReport, title: string): string {
     `<rect x="${right.x}" y="${TOP}" width="${right.w}" height="${plotH}" fill="none" stroke="#999"/>`,
     ...ticks.map((t) => text(right.x - 8, yAcc(t) + 4, t.toFixed(2), 'end')),
     ...bars,
-    text(right.x + right.w / 2, HEIGHT - BOTTOM + 40, 'accuracy: clean (blue), PGD-10 robust (orange)'),
+    text(right.x + right.w / 2, HEIGHT - BOTTOM + 52, 'accuracy: clean (blue), PGD-10 robust (orange)'),
     '</svg>',
   ].join('\n');
 }
