@@ -92,18 +92,12 @@ export async function attackCommand(file: string, flags: Flags): Promise<void> {
 }
 
 export async function evaluateCommand(dir: string, flags: Flags): Promise<void> {
-  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', 'eval needs --labels FILE (JSON: file name → class index, label name, or {"index": n})');
-  const labelsJson = JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown;
-  const outDir = typeof flags.out === 'string' ? flags.out : '.';
-  const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const ctx = openContext();
+  const set = labelledSet('eval', dir, flags, ctx);
   const fields = parseFields(EvaluationFields, { ...asFields(flags, ['labels', 'out', 'limit', 'eps']), epsilons: String(flags.eps ?? flags.epsilons ?? '') });
   const settings = { ...resolveEvaluationSettings(fields, attackLimits(ctx.config)), batchSize: ctx.config.ADVPROBE_MAX_BATCH };
-  const labelOf = parseLabelsMap(labelsJson, ctx.labels);
-  const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
-  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
-  const images: EvaluationImage[] = [];
-  for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
+  const outDir = set.outDir;
+  const images = await decodeLabelled(dir, set, ctx);
   await withModel(ctx, async (engine) => {
     say(`${images.length} images, ε = ${settings.epsilons.map((e) => `${+(e * 255).toFixed(3)}/255`).join(', ')}, ${describeAttacks(settings.attacks, settings.choices.steps)}`);
 
@@ -137,22 +131,16 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
  * --out, the new model in ADVPROBE_MODELS_DIR (as a key-less service would save it).
  */
 export async function trainCommand(dir: string, flags: Flags): Promise<void> {
-  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', 'train needs --labels FILE (JSON: file name → class index, label name, or {"index": n})');
-  const labelsJson = JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown;
-  const outDir = typeof flags.out === 'string' ? flags.out : '.';
-  const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const ctx = openContext();
-  const labelOf = parseLabelsMap(labelsJson, ctx.labels);
-  const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
-  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
+  const set = labelledSet('train', dir, flags, ctx);
+  const { names, outDir } = set;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const fields = parseFields(TrainingFields, { name: `trained-${stamp}`, ...asFields(flags, ['labels', 'out', 'limit']) });
   const settings = resolveTrainingSettings(fields, names.length, trainingLimits(ctx.config));
   const store = new ModelStore(ctx.config.ADVPROBE_MODELS_DIR);
   if (store.exists(settings.name, null)) throw badRequest('model_exists', `a model named ${settings.name} exists already in ${ctx.config.ADVPROBE_MODELS_DIR}`);
   const source = store.find(settings.model ?? ctx.manifest.name, null);
-  const images = [];
-  for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
+  const images = await decodeLabelled(dir, set, ctx);
   const started = performance.now();
   const { engine, graph } = await loadTrainableEngine({ modelsDir: source.modelsDir, manifest: source.manifest, backend: 'onnxruntime', selection: settings.trainable });
   say(`${source.manifest.name} (${settings.trainable} trainable) on onnxruntime, loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -191,6 +179,22 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
   } finally {
     engine.dispose();
   }
+}
+
+/** The images of DIR that --labels labels (the first --limit), and the --out folder: checked before the model loads. */
+function labelledSet(command: string, dir: string, flags: Flags, ctx: CliContext): { names: string[]; labelOf: Map<string, number>; outDir: string } {
+  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', `${command} needs --labels FILE (JSON: file name → class index, label name, or {"index": n})`);
+  const labelOf = parseLabelsMap(JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown, ctx.labels);
+  const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
+  const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
+  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
+  return { names, labelOf, outDir: typeof flags.out === 'string' ? flags.out : '.' };
+}
+
+async function decodeLabelled(dir: string, { names, labelOf }: { names: string[]; labelOf: Map<string, number> }, ctx: CliContext): Promise<EvaluationImage[]> {
+  const images: EvaluationImage[] = [];
+  for (const name of names) images.push({ name, x: toUnit((await ctx.decode(readFileSync(path.join(dir, name)))).pixels), label: labelOf.get(name)! });
+  return images;
 }
 
 /** "PGD-10" or "worst of apgd-ce, apgd-t, square" for titles. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { main } from '../../src/cli/main';
 import { PIG, testDataPath } from '../helpers/data';
+import { tempModelsDir } from '../helpers/models';
 
 /** Runs the CLI in this process; returns its exit code and what it printed on stdout. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -58,7 +59,35 @@ describe('npx advprobe (real ResNet50, in process)', () => {
     expect(readFileSync(path.join(out, 'evaluation.svg'), 'utf8')).toContain('<svg');
   });
 
+  it('train DIR writes the report and its plot, saves the model, and refuses its name a second time', async () => {
+    const out = path.join(dir, 'train');
+    const modelsDir = tempModelsDir();
+    const samples = testDataPath('imagenet-samples');
+    const previous = process.env.ADVPROBE_MODELS_DIR;
+    process.env.ADVPROBE_MODELS_DIR = modelsDir;
+    try {
+      const args = ['train', samples, '--labels', path.join(samples, 'labels.json'), '--limit', '4', '--name', 'cli-fc', '--trainable', 'fc', '--epochs', '1', '--holdout', '0.25', '--seed', '1', '--out', out];
+      const result = await run(args);
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/after\s+train/);
+      expect(readdirSync(out).sort()).toEqual(['training.json', 'training.png', 'training.svg']);
+      const json = JSON.parse(readFileSync(path.join(out, 'training.json'), 'utf8'));
+      expect(json.split.train).toHaveLength(3);
+      expect(json.epochs).toHaveLength(1);
+      expect(json.model).toMatchObject({ name: 'cli-fc', source: { type: 'training', from: 'resnet50' } });
+      expect(readdirSync(path.join(modelsDir, 'trained', 'shared', 'cli-fc')).sort()).toEqual(['labels.json', 'manifest.json', 'model.json', 'weights.bin']);
+      const again = await run(args);
+      expect(again.code).toBe(2);
+      expect(again.err).toMatch(/exists already/);
+    } finally {
+      if (previous === undefined) delete process.env.ADVPROBE_MODELS_DIR;
+      else process.env.ADVPROBE_MODELS_DIR = previous;
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it.each([
+    [['train', 'somewhere'], /--labels/],
     [['attack', 'x.jpg', '--steps', 'abc'], /steps/],
     [['attack', 'x.jpg', '--colour', 'red'], /colour/],
     [['eval', 'somewhere'], /--labels/],
