@@ -50,16 +50,11 @@ export class ModelCache {
       entry = created;
       this.entries.set(key, entry);
       loading.catch(() => this.entries.delete(key)); // a failed load is retried by the next request
-      this.evict(loader.maxLoaded);
     }
-    entry.users++;
+    entry.users++; // before evicting: the entry being acquired is never the one to go
     entry.lastUsed = Date.now();
-    try {
-      return (await entry.loading).batcher;
-    } catch (err) {
-      entry.users--;
-      throw err;
-    }
+    this.evict(loader.maxLoaded);
+    return (await entry.loading).batcher; // on failure the caller still releases it
   }
 
   release(ref: ModelRef): void {
