@@ -23,6 +23,7 @@ import { loadTrainableEngine } from '../model/load-engine';
 import { ModelStore } from '../model/model-store';
 import { runTraining } from '../training/run-training';
 import { trainingPlotSvg } from '../training/plot';
+import { provenance } from '../training/provenance';
 
 type Flags = Record<string, string | boolean | undefined>;
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
@@ -156,12 +157,7 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
       },
     });
     bar.stop();
-    const saved = store.save(source, graph, engine.parameters, {
-      name: settings.name,
-      owner: null,
-      description: `${source.manifest.name} adversarially fine-tuned by advprobe train (${settings.trainable}, ε = ${settings.epsilon})`,
-      training: { type: 'training', from: source.manifest.name, job: `cli-${stamp}`, trainedAt: new Date().toISOString(), settings: { ...settings, model: settings.model ?? source.manifest.name } },
-    });
+    const saved = store.save(source, graph, engine.parameters, { name: settings.name, owner: null, ...provenance(settings, source.manifest.name, `cli-${stamp}`, report) });
     console.log(['', 'split', 'clean acc.', 'robust acc.', 'emp. risk', 'adv. risk'].map((h) => h.padStart(12)).join(''));
     for (const [when, scores] of [['before', report.before], ['after', report.after]] as const) {
       for (const [split, s] of [['train', scores.train], ['hold-out', scores.holdout]] as const) {

@@ -1,5 +1,5 @@
-import type { TrainingSource } from '../model/manifest';
 import type { ModelManifest } from '../model/manifest';
+import { provenance } from '../training/provenance';
 import { ModelStore } from '../model/model-store';
 import { toUnit } from '../images/unit-pixels';
 import { runTraining, type RunHooks, type TrainingReport } from '../training/run-training';
@@ -23,29 +23,7 @@ export async function runTrainRequest(request: TrainRequest, loader: ModelLoader
     const report = await runTraining(engine, images, settings, hooks);
     await hooks.beforeStep?.(); // a cancel during the last scoring still wins: nothing is saved
     const source = store.find(request.model?.name ?? engine.info.model, request.save.owner);
-    const training: TrainingSource = {
-      type: 'training',
-      from: source.manifest.name,
-      job: request.save.job,
-      trainedAt: new Date().toISOString(),
-      settings: {
-        trainable: settings.trainable,
-        norm: settings.norm,
-        epsilon: settings.epsilon,
-        attackSteps: settings.attackSteps,
-        stepSize: settings.stepSize,
-        randomStart: settings.randomStart,
-        epochs: settings.epochs,
-        batchSize: settings.batchSize,
-        learningRate: settings.learningRate,
-        momentum: settings.momentum,
-        weightDecay: settings.weightDecay,
-        holdout: settings.holdout,
-        seed: settings.seed,
-        images: images.length,
-      },
-    };
-    const description = `${source.manifest.name} adversarially fine-tuned (${settings.trainable}, ${settings.norm} ε = ${settings.epsilon}, ${settings.epochs} epochs on ${report.split.train.length} images)`;
+    const { training, description } = provenance(settings, source.manifest.name, request.save.job, report);
     const saved = store.save(source, graph, engine.parameters, { name: settings.name, owner: request.save.owner, description, training });
     return { report, model: saved.manifest };
   } finally {
