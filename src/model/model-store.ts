@@ -36,6 +36,10 @@ export function checkModelName(name: string, field = 'model'): string {
   return name;
 }
 
+/** Where a trained model's manifest is: in `folder` (its owner's), under its name. */
+const manifestPath = (folder: string, name: string): string => path.join(folder, name, 'manifest.json');
+export const readTrainedManifest = (folder: string, name: string): ModelManifest => readManifestFile(manifestPath(folder, name));
+
 const notFound = (name: string): AppError => new AppError(404, 'model_not_found', `no model ${name}; see GET /v1/models`);
 
 export class ModelStore {
@@ -50,7 +54,7 @@ export class ModelStore {
     const folder = this.ownerFolder(owner);
     const trained = existsSync(folder)
       ? readdirSync(folder, { withFileTypes: true })
-          .filter((d) => d.isDirectory() && NAME.test(d.name) && existsSync(path.join(folder, d.name, 'manifest.json')))
+          .filter((d) => d.isDirectory() && NAME.test(d.name) && existsSync(manifestPath(folder, d.name)))
           .map((d) => this.trainedEntry(folder, d.name))
           .sort((a, b) => a.manifest.name.localeCompare(b.manifest.name))
       : [];
@@ -62,13 +66,13 @@ export class ModelStore {
     checkModelName(name);
     if (name === BASE_MODEL) return this.baseEntry();
     const folder = this.ownerFolder(owner);
-    if (!existsSync(path.join(folder, name, 'manifest.json'))) throw notFound(name);
+    if (!existsSync(manifestPath(folder, name))) throw notFound(name);
     return this.trainedEntry(folder, name);
   }
 
   /** Whether `name` is taken for `owner` (the base model's name always is). */
   exists(name: string, owner: string | null): boolean {
-    return name === BASE_MODEL || existsSync(path.join(this.ownerFolder(owner), name, 'manifest.json'));
+    return name === BASE_MODEL || existsSync(manifestPath(this.ownerFolder(owner), name));
   }
 
   /**
@@ -119,8 +123,7 @@ export class ModelStore {
   }
 
   private trainedEntry(folder: string, name: string): ModelEntry {
-    const manifest = readManifestFile(path.join(folder, name, 'manifest.json'));
-    return { manifest, modelsDir: folder, base: false };
+    return { manifest: readTrainedManifest(folder, name), modelsDir: folder, base: false };
   }
 
   private ownerFolder(owner: string | null): string {

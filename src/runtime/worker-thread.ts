@@ -3,8 +3,8 @@
  * handler. All tensor math happens here, never on the HTTP event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import path from 'node:path';
-import { readManifest, readManifestFile } from '../model/manifest';
+import { readManifest } from '../model/manifest';
+import { readTrainedManifest } from '../model/model-store';
 import { loadEngine, loadTrainableEngine } from '../model/load-engine';
 import type { ModelLoader } from './model-cache';
 import { createWorkerHandler } from './model-worker';
@@ -20,7 +20,7 @@ async function main(options: WorkerOptions): Promise<void> {
   const { engine, skipped } = await loadEngine({ modelsDir: options.modelsDir, manifest, backend: options.backend, threads: options.threads });
   const backend = engine.info.backend;
   const threads = options.threads;
-  const manifestOf = (ref: { name: string; modelsDir: string } | undefined) => (ref ? readManifestFile(path.join(ref.modelsDir, ref.name, 'manifest.json')) : manifest);
+  const manifestOf = (ref: { name: string; modelsDir: string } | undefined) => (ref ? readTrainedManifest(ref.modelsDir, ref.name) : manifest);
   // Trained models load on the backend the worker's own model loaded on.
   const loader: ModelLoader = {
     modelsDir: options.modelsDir,

@@ -18,6 +18,7 @@
  */
 import { pgdRun } from '../attacks/pgd';
 import { add, pack } from '../attacks/batch';
+import { objectiveCoefficients } from '../attacks/losses';
 import { seededRandom, shuffle } from '../attacks/random';
 import type { AttackSettings, Norm } from '../attacks/types';
 import { chunk, pointOf } from '../evaluation/robustness';
@@ -98,7 +99,7 @@ export async function trainAdversarially(engine: TrainableEngine, images: Traini
         batchLoss += point.loss;
       });
       await hooks.beforeStep?.();
-      const { gradients } = await engine.weightGradient(pack(xs.map((x, j) => add(x, run.delta[j]))), crossEntropy(labels, k));
+      const { gradients } = await engine.weightGradient(pack(xs.map((x, j) => add(x, run.delta[j]))), objectiveCoefficients('ce', labels, labels.map(() => null), run.logits, k)); // a = −e_y: Σ CE(y)
       sgd.step(gradients, 1 / batch.length);
       hooks.onBatch?.({ epoch, batch: b + 1, batches: batches.length, loss: batchLoss / batch.length });
     }
@@ -136,11 +137,4 @@ export function innerAttack(settings: AdversarialTrainingSettings): AttackSettin
     queries: 0,
     targets: 0,
   };
-}
-
-/** Coefficients of Σ CE(y) per sample: a = −e_y (the loss L = Σ a·log softmax). */
-function crossEntropy(labels: number[], numClasses: number): { a: Float32Array; b: Float32Array } {
-  const a = new Float32Array(labels.length * numClasses);
-  labels.forEach((y, i) => (a[i * numClasses + y] = -1));
-  return { a, b: new Float32Array(labels.length * numClasses) };
 }
