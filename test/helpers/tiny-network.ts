@@ -6,18 +6,21 @@ import type { LayersModelFiles, KerasLayerConfig } from '../../src/model/weights
  * 'same' convolutions of several kernel sizes, batch-norm, ReLU, max-pool, a residual
  * add, global average pool, dense softmax), exported exactly as a saved layers model, so
  * the compiler can be checked against TensorFlow.js's own layers and gradients.
+ * `wide` gives its convolutions 16 and 32 channels instead of 6 and 8: ONNX Runtime then
+ * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50.
  */
-export async function tinyNetwork(seed = 1): Promise<{ model: tf.LayersModel; files: LayersModelFiles }> {
+export async function tinyNetwork(seed = 1, wide = false): Promise<{ model: tf.LayersModel; files: LayersModelFiles }> {
+  const [stem, inner] = wide ? [16, 32] : [6, 8];
   const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: seed * 100 + s });
   const input = tf.input({ shape: [17, 19, 3], name: 'input' });
   const pad = tf.layers.zeroPadding2d({ padding: [[2, 1], [1, 2]], name: 'pad' }).apply(input);
-  const c1 = tf.layers.conv2d({ filters: 6, kernelSize: 5, strides: 2, padding: 'valid', name: 'c1', kernelInitializer: init(1), biasInitializer: init(2) }).apply(pad);
+  const c1 = tf.layers.conv2d({ filters: stem, kernelSize: 5, strides: 2, padding: 'valid', name: 'c1', kernelInitializer: init(1), biasInitializer: init(2) }).apply(pad);
   const bn1 = tf.layers.batchNormalization({ name: 'bn1', gammaInitializer: init(3), betaInitializer: init(4), movingMeanInitializer: init(5), movingVarianceInitializer: 'ones' }).apply(c1);
   const r1 = tf.layers.activation({ activation: 'relu', name: 'r1' }).apply(bn1);
   const pool = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }).apply(r1);
-  const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', name: 'a', kernelInitializer: init(6) }).apply(pool);
-  const b = tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 2, padding: 'same', name: 'b', kernelInitializer: init(7) }).apply(a);
-  const s = tf.layers.conv2d({ filters: 8, kernelSize: 2, strides: 2, padding: 'same', name: 's', kernelInitializer: init(8) }).apply(pool);
+  const a = tf.layers.conv2d({ filters: inner, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', name: 'a', kernelInitializer: init(6) }).apply(pool);
+  const b = tf.layers.conv2d({ filters: inner, kernelSize: 1, strides: 2, padding: 'same', name: 'b', kernelInitializer: init(7) }).apply(a);
+  const s = tf.layers.conv2d({ filters: inner, kernelSize: 2, strides: 2, padding: 'same', name: 's', kernelInitializer: init(8) }).apply(pool);
   const add = tf.layers.add({ name: 'add' }).apply([b, s] as tf.SymbolicTensor[]);
   const r2 = tf.layers.activation({ activation: 'relu', name: 'r2' }).apply(add);
   const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(r2);

@@ -13,7 +13,10 @@ import { cosine, maxRelativeError } from '../helpers/numeric';
 
 const IDENTITY = { scale: 1, channelOrder: 'RGB' as const, mean: [0, 0, 0] as [number, number, number], description: 'none' };
 
-describe('ONNX Runtime engine on a small random network', () => {
+describe.each([
+  ['', false],
+  [' with 16- and 32-channel convolutions (ONNX Runtime\'s blocked layout)', true],
+])('ONNX Runtime engine on a small random network%s', (_, wide) => {
   const batch = 3;
   const [h, w, k] = [17, 19, 10];
   const x = Float32Array.from({ length: batch * h * w * 3 }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
@@ -24,7 +27,7 @@ describe('ONNX Runtime engine on a small random network', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    const { files } = await tinyNetwork();
+    const { files } = await tinyNetwork(1, wide);
     onnx = await createOnnxEngine(lowerKerasModel(files, 'logits'), IDENTITY, { model: 'tiny', inputHeight: h, inputWidth: w, numClasses: k });
     tfjsNetwork = compileKerasNetwork(files, 'logits');
   });
@@ -34,7 +37,7 @@ describe('ONNX Runtime engine on a small random network', () => {
   });
 
   it('matches the layers model and its autodiff gradient (log-softmax and logit terms)', async () => {
-    const { model } = await tinyNetwork();
+    const { model } = await tinyNetwork(1, wide);
     const expected = tf.tidy(() => {
       const input = tf.tensor4d(x, [batch, h, w, 3]);
       // The layers model ends in softmax; log of it gives log-softmax, and the compiled

@@ -75,6 +75,16 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** A float32 constant of these dims with every entry `value`, shared between uses. */
+  filled(value: number, dims: number[]): string {
+    const key = `f32:${value}:${dims.join('x')}`;
+    const known = this.constants.get(key);
+    if (known) return known;
+    const name = this.floats('filled', new Float32Array(dims.reduce((n, d) => n * d, 1)).fill(value), dims);
+    this.constants.set(key, name);
+    return name;
+  }
+
   /** Serialises the graph with these inputs and outputs (outputs renamed by Identity). */
   toBytes(graphName: string, inputs: GraphIO[], outputs: (GraphIO & { value: string })[]): Uint8Array {
     for (const out of outputs) this.nodes.push({ opType: 'Identity', input: [out.value], output: [out.name], name: this.name(`${out.name}_node`) });

@@ -225,33 +225,43 @@ function emitBackward(
   const dWeights = new Map<string, string>();
   const valueOf = (name: string): string => forward.values.get(name) as string;
   const shapeOf = (name: string): number[] => graph.shapes.get(name) as number[];
-  /** dy through a ReLU whose output is y: dy where y > 0, else 0. */
-  // ReLU's 0/1 mask as min(y·2¹²⁶, 1): y ≥ 0 here, and every y at or above float32's
-  // smallest normal (2⁻¹²⁶) maps to exactly 1 (subnormal activations do not arise). Mul and
-  // Clip are vectorised elementwise kernels; Greater + Where took 8.6 ms of a 106 ms step at
-  // batch 1 and 90 of 886 at batch 8 (npm run profile:onnx), this 5.8 and 48; Sign took 10.5.
-  const throughRelu = (dy: string, y: string): string =>
-    g.op('Mul', [dy, g.op('Clip', [g.op('Mul', [y, g.scalar(2 ** 126)]), g.scalar(0), g.scalar(1)])], {}, 'relu_grad');
+  const blocked = blockedValues(graph, weights);
+  /** x [n, c, h, w], the gradient of `value`, times a per-channel (or one) scale. */
+  const scaleChannels = (x: string, value: string, scale: number | Float32Array, hint: string): string => {
+    const channels = shapeOf(value)[2];
+    if (blocked(value)) return channelScale(g, x, channels, scale, hint);
+    return g.op('Mul', [x, typeof scale === 'number' ? g.scalar(scale) : g.floats(`${hint}_scale`, scale, [1, channels, 1, 1])], {}, hint);
+  };
+  /** dy through the ReLU whose output is `value`: dy where it is > 0, else 0. */
+  const throughRelu = (dy: string, value: string): string => {
+    // ReLU's 0/1 mask as min(y·2¹²⁶, 1): y ≥ 0, every y at or above float32's smallest normal
+    // (2⁻¹²⁶) maps to exactly 1 and 0 to 0 (subnormal activations do not arise). As Mul and
+    // Clip on NCHW it made ONNX Runtime reorder every mask and every backward convolution's
+    // output: 141 reorders, 72 ms of a 913 ms step at batch 8 (npm run profile:onnx). Greater
+    // + Where cost 90 ms there, Sign more still.
+    const y = valueOf(value);
+    const scaled = shapeOf(value).length === 3 ? scaleChannels(y, value, 2 ** 126, 'relu_mask') : g.op('Mul', [y, g.scalar(2 ** 126)]);
+    return g.op('Mul', [dy, g.op('Clip', [scaled, g.scalar(0), g.scalar(1)], {}, 'relu_mask')], {}, 'relu_grad');
+  };
 
   for (const op of [...graph.ops].reverse()) {
     const dy = total(op.name);
     if (!dy) continue;
-    const y = valueOf(op.name);
     switch (op.kind) {
       case 'conv': {
-        const dz = op.relu ? throughRelu(dy, y) : dy;
+        const dz = op.relu ? throughRelu(dy, op.name) : dy;
         if (wrt === 'weights' && weights.trains(op)) {
           dWeights.set(`${op.name}/kernel`, convKernelGradient(g, op, dz, valueOf(op.input), shapeOf(op.input)));
           dWeights.set(`${op.name}/bias`, g.op('ReduceSum', [dz, g.ints([0, 2, 3])], { keepdims: 0 }, `d_${op.name}_bias`));
         }
-        give(op.input, () => convBackward(g, op, dz, shapeOf(op.input), weights));
+        give(op.input, () => convBackward(g, op, dz, shapeOf(op.input), weights, blocked(op.input)));
         break;
       }
       case 'affine':
-        give(op.input, () => g.op('Mul', [dy, g.floats(`${op.name}_scale`, op.scale, [1, op.scale.length, 1, 1])], {}, `d_${op.name}`));
+        give(op.input, () => scaleChannels(dy, op.input, op.scale, `d_${op.name}`));
         break;
       case 'relu':
-        give(op.input, () => throughRelu(dy, y));
+        give(op.input, () => throughRelu(dy, op.name));
         break;
       case 'pad': {
         const [h, w] = shapeOf(op.input);
@@ -268,13 +278,13 @@ function emitBackward(
       case 'global-average-pool': {
         const [h, w, c] = shapeOf(op.input);
         give(op.input, () => {
-          const spread = g.op('Mul', [g.op('Unsqueeze', [dy, g.ints([2, 3])]), g.scalar(1 / (h * w))]);
-          return g.op('Expand', [spread, g.ints([1, c, h, w])], {}, `d_${op.name}`);
+          const spread = g.op('Expand', [g.op('Unsqueeze', [dy, g.ints([2, 3])]), g.ints([1, c, h, w])]);
+          return scaleChannels(spread, op.input, 1 / (h * w), `d_${op.name}`);
         });
         break;
       }
       case 'dense': {
-        const dz = op.relu ? throughRelu(dy, y) : dy;
+        const dz = op.relu ? throughRelu(dy, op.name) : dy;
         if (wrt === 'weights' && weights.trains(op)) {
           dWeights.set(`${op.name}/kernel`, g.op('Gemm', [valueOf(op.input), dz], { transA: 1 }, `d_${op.name}_kernel`));
           dWeights.set(`${op.name}/bias`, g.op('ReduceSum', [dz, g.ints([0])], { keepdims: 0 }, `d_${op.name}_bias`));
@@ -292,6 +302,37 @@ function emitBackward(
   const scaled = g.op('Mul', [dNormalised, g.scalar(pre.scale)]);
   const rgb = g.op('Gather', [scaled, g.ints(inverse)], { axis: 1 });
   return { dPixels: g.op('Transpose', [rgb], { perm: [0, 2, 3, 1] }), dWeights };
+}
+
+/**
+ * x [n, c, h, w] times a per-channel (or one) scale, as a depthwise 1×1 convolution rather
+ * than a broadcast Mul: ONNX Runtime runs that convolution in its blocked NCHWc layout, so
+ * it, the Muls and Sums it feeds and the backward convolutions around them stay in that
+ * layout instead of reordering to NCHW and back around every elementwise op.
+ */
+function channelScale(g: OnnxGraphBuilder, x: string, channels: number, scale: number | Float32Array, hint: string): string {
+  const weights = typeof scale === 'number' ? g.filled(scale, [channels, 1, 1, 1]) : g.floats(`${hint}_scale`, scale, [channels, 1, 1, 1]);
+  return g.op('Conv', [x, weights], { group: channels, kernel_shape: [1, 1] }, hint);
+}
+
+/**
+ * Values ONNX Runtime's NCHWc transformer will hold in its blocked layout in the forward
+ * pass (a guess after its rules; a wrong one costs reorders, never correctness): outputs of
+ * convolutions with constant weights whose channels fill its 8- or 16-float blocks, and
+ * ReLUs and sums of such values. Their gradients are kept in that layout too.
+ */
+function blockedValues(graph: LayerGraph, weights: WeightSource): (value: string) => boolean {
+  const fills = (channels: number) => channels % 16 === 0;
+  const blocked = new Set<string>();
+  for (const op of graph.ops) {
+    const inputs = op.kind === 'add' ? op.inputs : [op.input];
+    const yes =
+      op.kind === 'conv'
+        ? !weights.trains(op) && fills(op.kernel.shape[3]) && (op.kernel.shape[2] < 8 || fills(op.kernel.shape[2]))
+        : (op.kind === 'relu' || op.kind === 'add') && inputs.every((name) => blocked.has(name));
+    if (yes) blocked.add(op.name);
+  }
+  return (value) => blocked.has(value);
 }
 
 /** Values whose gradient a weight gradient needs: the outputs of trained ops and everything computed from them. */
@@ -312,7 +353,7 @@ function dependsOnTrainedOp(graph: LayerGraph, weights: WeightSource): (value: s
  * or a 1×1 convolution at low resolution then spreading, was measured too: a ResNet50 step
  * took 131–147 ms at batch 1 against 109–112 ms with ConvTranspose.)
  */
-function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: number[], weights: WeightSource): string {
+function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: number[], weights: WeightSource, blockedInput: boolean): string {
   const [kh, kw] = op.kernel.shape;
   const [t, b, l, r] = op.pads;
   const [sh, sw] = op.strides;
@@ -321,7 +362,10 @@ function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: numbe
   }
   const [outH, outW] = [Math.floor((h + t + b - kh) / sh) + 1, Math.floor((w + l + r - kw) / sw) + 1];
   const outputPadding = [h - ((outH - 1) * sh + kh - t - b), w - ((outW - 1) * sw + kw - l - r)];
-  return g.op('ConvTranspose', [dy, weights.kernel(op)], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads), output_padding: outputPadding }, `d_${op.name}`);
+  const dx = g.op('ConvTranspose', [dy, weights.kernel(op)], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads), output_padding: outputPadding }, `d_${op.name}`);
+  // ConvTranspose has no blocked kernel: a ×1 channelScale brings its output (and the
+  // ReLU masks and sums downstream of it) back into the blocked layout.
+  return blockedInput ? channelScale(g, dx, op.kernel.shape[2], 1, `d_${op.name}`) : dx;
 }
 
 /**
