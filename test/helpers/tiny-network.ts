@@ -6,8 +6,9 @@ import type { LayersModelFiles, KerasLayerConfig } from '../../src/model/weights
  * 'same' convolutions of several kernel sizes, batch-norm, ReLU, max-pool, a residual
  * add, global average pool, dense softmax), exported exactly as a saved layers model, so
  * the compiler can be checked against TensorFlow.js's own layers and gradients.
- * `wide` gives its convolutions 16 and 32 channels instead of 6 and 8: ONNX Runtime then
- * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50.
+ * `wide` gives its convolutions 16 and 32 channels instead of 6 and 8 (ONNX Runtime then
+ * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50)
+ * and a third branch into the residual sum.
  */
 export async function tinyNetwork(seed = 1, wide = false): Promise<{ model: tf.LayersModel; files: LayersModelFiles }> {
   const [stem, inner] = wide ? [16, 32] : [6, 8];
@@ -21,7 +22,10 @@ export async function tinyNetwork(seed = 1, wide = false): Promise<{ model: tf.L
   const a = tf.layers.conv2d({ filters: inner, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', name: 'a', kernelInitializer: init(6) }).apply(pool);
   const b = tf.layers.conv2d({ filters: inner, kernelSize: 1, strides: 2, padding: 'same', name: 'b', kernelInitializer: init(7) }).apply(a);
   const s = tf.layers.conv2d({ filters: inner, kernelSize: 2, strides: 2, padding: 'same', name: 's', kernelInitializer: init(8) }).apply(pool);
-  const add = tf.layers.add({ name: 'add' }).apply([b, s] as tf.SymbolicTensor[]);
+  // Wide only (the narrow one's weights stay as they were): a second 1×1 stride-2 branch off
+  // `a`, as a ResNet stage's first block has, whose backward pass shares b's.
+  const branches = wide ? [b, s, tf.layers.conv2d({ filters: inner, kernelSize: 1, strides: 2, padding: 'same', name: 't', kernelInitializer: init(11) }).apply(a)] : [b, s];
+  const add = tf.layers.add({ name: 'add' }).apply(branches as tf.SymbolicTensor[]);
   const r2 = tf.layers.activation({ activation: 'relu', name: 'r2' }).apply(add);
   const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(r2);
   const out = tf.layers.dense({ units: 10, activation: 'softmax', name: 'logits', kernelInitializer: init(9), biasInitializer: init(10) }).apply(gap);

@@ -217,9 +217,15 @@ function emitBackward(
   const give = (name: string, grad: () => string): void => {
     if (needed(name)) contributions.set(name, [...(contributions.get(name) ?? []), grad()]);
   };
+  // Strided convolutions' backward passes wait here until their input's gradient is
+  // summed, so that those reading the same input with the same geometry (a ResNet stage's
+  // first block: the main branch and the shortcut) share one ConvTranspose.
+  const strided = new Map<string, StridedGradient[]>();
   const total = (name: string): string | undefined => {
-    const parts = contributions.get(name);
-    if (!parts) return undefined;
+    const parts = [...(contributions.get(name) ?? [])];
+    const waiting = strided.get(name);
+    if (waiting) parts.push(...stridedConvBackward(g, waiting, shapeOf(name), weights, blocked(name)));
+    if (parts.length === 0) return undefined;
     return parts.length === 1 ? parts[0] : g.op('Sum', parts, {}, `d_${name}`);
   };
   const dWeights = new Map<string, string>();
@@ -254,7 +260,8 @@ function emitBackward(
           dWeights.set(`${op.name}/kernel`, convKernelGradient(g, op, dz, valueOf(op.input), shapeOf(op.input)));
           dWeights.set(`${op.name}/bias`, g.op('ReduceSum', [dz, g.ints([0, 2, 3])], { keepdims: 0 }, `d_${op.name}_bias`));
         }
-        give(op.input, () => convBackward(g, op, dz, shapeOf(op.input), weights, blocked(op.input)));
+        if (op.strides.every((stride) => stride === 1)) give(op.input, () => convBackward(g, op, dz, weights));
+        else if (needed(op.input)) strided.set(op.input, [...(strided.get(op.input) ?? []), { op, dz }]);
         break;
       }
       case 'affine':
@@ -346,26 +353,46 @@ function dependsOnTrainedOp(graph: LayerGraph, weights: WeightSource): (value: s
   return (value) => depends.has(value);
 }
 
-/**
- * dL/dx of a convolution. Stride 1: a convolution of dy with the flipped, channel-swapped
- * kernel. Strided: ConvTranspose with the forward kernel, which is exactly the adjoint;
- * output_padding restores rows the forward stride never read. (Dilating dy and convolving,
- * or a 1×1 convolution at low resolution then spreading, was measured too: a ResNet50 step
- * took 131–147 ms at batch 1 against 109–112 ms with ConvTranspose.)
- */
-function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, [h, w]: number[], weights: WeightSource, blockedInput: boolean): string {
+/** dL/dx of a stride-1 convolution: a convolution of dy with the flipped, channel-swapped kernel. */
+function convBackward(g: OnnxGraphBuilder, op: ConvOp, dy: string, weights: WeightSource): string {
   const [kh, kw] = op.kernel.shape;
   const [t, b, l, r] = op.pads;
-  const [sh, sw] = op.strides;
-  if (sh === 1 && sw === 1) {
-    return g.op('Conv', [dy, weights.backwardKernel(op)], { kernel_shape: [kh, kw], pads: [kh - 1 - t, kw - 1 - l, kh - 1 - b, kw - 1 - r] }, `d_${op.name}`);
-  }
-  const [outH, outW] = [Math.floor((h + t + b - kh) / sh) + 1, Math.floor((w + l + r - kw) / sw) + 1];
-  const outputPadding = [h - ((outH - 1) * sh + kh - t - b), w - ((outW - 1) * sw + kw - l - r)];
-  const dx = g.op('ConvTranspose', [dy, weights.kernel(op)], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads), output_padding: outputPadding }, `d_${op.name}`);
-  // ConvTranspose has no blocked kernel: a ×1 channelScale brings its output (and the
-  // ReLU masks and sums downstream of it) back into the blocked layout.
-  return blockedInput ? channelScale(g, dx, op.kernel.shape[2], 1, `d_${op.name}`) : dx;
+  return g.op('Conv', [dy, weights.backwardKernel(op)], { kernel_shape: [kh, kw], pads: [kh - 1 - t, kw - 1 - l, kh - 1 - b, kw - 1 - r] }, `d_${op.name}`);
+}
+
+interface StridedGradient {
+  op: ConvOp;
+  /** dL/d(the convolution's output), ReLU included. */
+  dz: string;
+}
+
+/**
+ * dL/dx of strided convolutions reading the same x [h, w]: ConvTranspose with the forward
+ * kernel, which is exactly the adjoint; output_padding restores rows the stride never read.
+ * Convolutions of the same geometry share one ConvTranspose over their gradients and
+ * kernels concatenated along the output channels (one spread of the result instead of
+ * two, and for ResNet50's stage entries one reorder back instead of two). Dilating dy and
+ * convolving, or a 1×1 convolution at low resolution then spreading, were measured slower.
+ */
+function stridedConvBackward(g: OnnxGraphBuilder, gradients: StridedGradient[], [h, w]: number[], weights: WeightSource, blockedInput: boolean): string[] {
+  const geometry = ({ op }: StridedGradient) => JSON.stringify([op.kernel.shape.slice(0, 3), op.strides, op.pads]);
+  const groups = new Map<string, StridedGradient[]>();
+  for (const gradient of gradients) groups.set(geometry(gradient), [...(groups.get(geometry(gradient)) ?? []), gradient]);
+  return [...groups.values()].map((group) => {
+    const { op } = group[0];
+    const [kh, kw, channels] = op.kernel.shape;
+    const [t, b, l, r] = op.pads;
+    const [sh, sw] = op.strides;
+    const [outH, outW] = [Math.floor((h + t + b - kh) / sh) + 1, Math.floor((w + l + r - kw) / sw) + 1];
+    const outputPadding = [h - ((outH - 1) * sh + kh - t - b), w - ((outW - 1) * sw + kw - l - r)];
+    const dy = group.length === 1 ? group[0].dz : g.op('Concat', group.map((s) => s.dz), { axis: 1 });
+    const kernel = group.length === 1 ? weights.kernel(op) : g.op('Concat', group.map((s) => weights.kernel(s.op)), { axis: 0 });
+    const name = `d_${group.map((s) => s.op.name).join('+')}`;
+    const dx = g.op('ConvTranspose', [dy, kernel], { kernel_shape: [kh, kw], strides: op.strides, pads: onnxPads(op.pads), output_padding: outputPadding }, name);
+    // ConvTranspose has no blocked kernel: a ×1 channelScale brings its output (and the
+    // ReLU masks and sums downstream of it) back into the blocked layout.
+    return blockedInput ? channelScale(g, dx, channels, 1, name) : dx;
+  });
 }
 
 /**
