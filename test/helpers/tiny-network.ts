@@ -8,7 +8,8 @@ import type { LayersModelFiles, KerasLayerConfig } from '../../src/model/weights
  * the compiler can be checked against TensorFlow.js's own layers and gradients.
  * `wide` gives its convolutions 16 and 32 channels instead of 6 and 8 (ONNX Runtime then
  * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50)
- * and a third branch into the residual sum.
+ * a zero padding before its max-pool, as ResNet50's stem has, and a third branch into the
+ * residual sum.
  */
 export async function tinyNetwork(seed = 1, wide = false): Promise<{ model: tf.LayersModel; files: LayersModelFiles }> {
   const [stem, inner] = wide ? [16, 32] : [6, 8];
@@ -18,7 +19,10 @@ export async function tinyNetwork(seed = 1, wide = false): Promise<{ model: tf.L
   const c1 = tf.layers.conv2d({ filters: stem, kernelSize: 5, strides: 2, padding: 'valid', name: 'c1', kernelInitializer: init(1), biasInitializer: init(2) }).apply(pad);
   const bn1 = tf.layers.batchNormalization({ name: 'bn1', gammaInitializer: init(3), betaInitializer: init(4), movingMeanInitializer: init(5), movingVarianceInitializer: 'ones' }).apply(c1);
   const r1 = tf.layers.activation({ activation: 'relu', name: 'r1' }).apply(bn1);
-  const pool = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }).apply(r1);
+  // Wide: ResNet50's stem, a zero padding then a 'valid' pool (ties at 0 after the ReLU).
+  const pool = wide
+    ? tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'pool' }).apply(tf.layers.zeroPadding2d({ padding: 1, name: 'pool_pad' }).apply(r1))
+    : tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool' }).apply(r1);
   const a = tf.layers.conv2d({ filters: inner, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', name: 'a', kernelInitializer: init(6) }).apply(pool);
   const b = tf.layers.conv2d({ filters: inner, kernelSize: 1, strides: 2, padding: 'same', name: 'b', kernelInitializer: init(7) }).apply(a);
   const s = tf.layers.conv2d({ filters: inner, kernelSize: 2, strides: 2, padding: 'same', name: 's', kernelInitializer: init(8) }).apply(pool);

@@ -3,6 +3,7 @@ import type { ModelManifest } from '../manifest';
 import type { Parameter } from '../trainable';
 import { OnnxGraphBuilder, type GraphIO } from './onnx-builder';
 import { constantWeights, inputWeights, type WeightSource } from './onnx-weights';
+import { foldZeroPadding } from './pad-folding';
 
 /**
  * The lowered Keras graph (layer-graph.ts) as two ONNX models, NCHW inside:
@@ -24,7 +25,8 @@ export interface OnnxModels {
 
 type Preprocessing = ModelManifest['preprocessing'];
 
-export function buildOnnxModels(graph: LayerGraph, pre: Preprocessing): OnnxModels {
+export function buildOnnxModels(lowered: LayerGraph, pre: Preprocessing): OnnxModels {
+  const graph = foldZeroPadding(lowered);
   return { forward: buildForwardModel(graph, pre, constantWeights), gradient: buildGradientModel(graph, pre, constantWeights) };
 }
 
@@ -37,7 +39,8 @@ export interface OnnxTrainingModels extends OnnxModels {
 export const gradientOutput = (parameter: Parameter): string => `gradient:${parameter.name}`;
 
 /** The forward and input-gradient models over changing weights, and the weight-gradient model. */
-export function buildTrainingModels(graph: LayerGraph, pre: Preprocessing, parameters: readonly Parameter[]): OnnxTrainingModels {
+export function buildTrainingModels(lowered: LayerGraph, pre: Preprocessing, parameters: readonly Parameter[]): OnnxTrainingModels {
+  const graph = foldZeroPadding(lowered);
   const weights = (g: OnnxGraphBuilder) => inputWeights(g, parameters);
   return {
     forward: buildForwardModel(graph, pre, weights),
