@@ -2,7 +2,8 @@
  * `npm run profile:onnx`: where the ONNX Runtime engine's time goes, per op type, for the
  * forward model and the gradient model (forward + input gradient: an attack step), at
  * batch 1 and 8. Uses ONNX Runtime's own session profiling: after a warm-up, CALLS (10)
- * consecutive runs are profiled and the kernel times summed per op type, in ms per run.
+ * consecutive runs are profiled and the kernel times summed per op type, in ms per run
+ * (convolutions split into the forward ones, the backward ones and the ReLU masks).
  * Usage: npm run profile:onnx [-- CALLS]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +27,14 @@ interface ProfileEvent {
 const calls = Number(process.argv[2] ?? 10);
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 
+/** The op type; convolutions split by role, after the node names onnx-network.ts gives them. */
+function kind(op: string, node: string): string {
+  if (op !== 'Conv') return op;
+  if (node.startsWith('relu_mask')) return 'Conv: ReLU masks';
+  if (node.startsWith('d_')) return 'Conv: backward';
+  return 'Conv: forward';
+}
+
 async function profile(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<{ wallMs: number; byOp: Map<string, number> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'advprobe-profile-'));
   const options = onnxSessionOptions(threads);
@@ -47,7 +56,7 @@ async function profile(model: Uint8Array, feeds: Record<string, ort.Tensor>): Pr
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').length;
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-    const op = e.args?.op_name ?? '?';
+    const op = kind(e.args?.op_name ?? '?', e.name.replace(/_kernel_time$/, ''));
     byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000 / runs);
   }
   return { wallMs, byOp };
