@@ -375,7 +375,8 @@ interface StridedGradient {
  * Convolutions of the same geometry share one ConvTranspose over their gradients and
  * kernels concatenated along the output channels (one spread of the result instead of
  * two, and for ResNet50's stage entries one reorder back instead of two). Dilating dy and
- * convolving, or a 1×1 convolution at low resolution then spreading, were measured slower.
+ * convolving, or a 1×1 convolution at low resolution then spreading, were measured slower
+ * (a batch-1 ResNet50 step took 131–147 ms against 109–112 ms with ConvTranspose).
  */
 function stridedConvBackward(g: OnnxGraphBuilder, gradients: StridedGradient[], [h, w]: number[], weights: WeightSource, blockedInput: boolean): string[] {
   const geometry = ({ op }: StridedGradient) => JSON.stringify([op.kernel.shape.slice(0, 3), op.strides, op.pads]);
