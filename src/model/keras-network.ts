@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createInputOnlyConv, cropSpatial } from './input-only-conv';
 import { maxPoolBackward } from './max-pool-backward';
-import { lowerKerasModel, type GraphOp, type LayerGraph } from './layer-graph';
+import { lowerKerasModel, opInputs, type GraphOp, type LayerGraph } from './layer-graph';
 import { compileTrainedOp, createParameterVariables, type WeightGradients } from './tfjs-weight-gradients';
 import type { Parameter } from './trainable';
 import type { LayersModelFiles } from './weights';
@@ -106,7 +106,7 @@ export function compileTfjsNetwork(graph: LayerGraph, options: CompileOptions = 
   const trained = createParameterVariables(graph, options.parameters ?? []);
   const steps = graph.ops.map((op) => {
     const weights = trained.weightsOf(op);
-    return { name: op.name, inputs: op.kind === 'add' ? op.inputs : [op.input], op: weights ? compileTrainedOp(weights, tapeArithmetic) : compileOp(op, tapeArithmetic) };
+    return { name: op.name, inputs: opInputs(op), op: weights ? compileTrainedOp(weights, tapeArithmetic) : compileOp(op, tapeArithmetic) };
   });
   type Step = (typeof steps)[number];
   const consumers = new Map<string, number>();

@@ -78,6 +78,9 @@ export interface DenseOp {
 }
 export type GraphOp = ConvOp | AffineOp | ReluOp | PadOp | MaxPoolOp | AddOp | GlobalAveragePoolOp | DenseOp;
 
+/** The values an op reads. */
+export const opInputs = (op: GraphOp): string[] => (op.kind === 'add' ? op.inputs : [op.input]);
+
 export interface LayerGraph {
   input: string;
   /** Ops in evaluation order; the last one is the logits layer. */

@@ -1,5 +1,5 @@
 import type { ClassifierEngine, ImageBatch, LossCoefficients } from './engine';
-import type { ConvOp, DenseOp, LayerGraph } from './layer-graph';
+import { opInputs, type ConvOp, type DenseOp, type LayerGraph } from './layer-graph';
 
 /**
  * What adversarial training needs of an engine beyond ClassifierEngine: the weights it may
@@ -64,7 +64,7 @@ export function trainableOps(graph: LayerGraph, selection: TrainableSelection): 
   const strided = graph.ops.filter((op): op is ConvOp => op.kind === 'conv' && (op.strides[0] > 1 || op.strides[1] > 1));
   const lastStrided = strided.at(-1);
   if (!lastStrided) throw new Error('the model has no strided convolution, so no last stage to train');
-  const start = graph.ops.findIndex((op) => (op.kind === 'add' ? op.inputs : [op.input]).includes(lastStrided.input));
+  const start = graph.ops.findIndex((op) => opInputs(op).includes(lastStrided.input));
   return graph.ops.slice(start).filter(isWeighted);
 }
 

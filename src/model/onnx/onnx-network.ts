@@ -1,4 +1,4 @@
-import type { ConvOp, GraphOp, LayerGraph, MaxPoolOp } from '../layer-graph';
+import { opInputs, type ConvOp, type GraphOp, type LayerGraph, type MaxPoolOp } from '../layer-graph';
 import type { ModelManifest } from '../manifest';
 import type { Parameter } from '../trainable';
 import { OnnxGraphBuilder, type GraphIO } from './onnx-builder';
@@ -335,7 +335,7 @@ function blockedValues(graph: LayerGraph, weights: WeightSource): (value: string
   const fills = (channels: number) => channels % 16 === 0;
   const blocked = new Set<string>();
   for (const op of graph.ops) {
-    const inputs = op.kind === 'add' ? op.inputs : [op.input];
+    const inputs = opInputs(op);
     const yes =
       op.kind === 'conv'
         ? !weights.trains(op) && fills(op.kernel.shape[3]) && (op.kernel.shape[2] < 8 || fills(op.kernel.shape[2]))
@@ -349,7 +349,7 @@ function blockedValues(graph: LayerGraph, weights: WeightSource): (value: string
 function dependsOnTrainedOp(graph: LayerGraph, weights: WeightSource): (value: string) => boolean {
   const depends = new Set<string>();
   for (const op of graph.ops) {
-    const inputs = op.kind === 'add' ? op.inputs : [op.input];
+    const inputs = opInputs(op);
     const trained = (op.kind === 'conv' || op.kind === 'dense') && weights.trains(op);
     if (trained || inputs.some((name) => depends.has(name))) depends.add(op.name);
   }

@@ -1,4 +1,4 @@
-import type { ConvOp, GraphOp, LayerGraph, MaxPoolOp, Pads } from '../layer-graph';
+import { opInputs, type ConvOp, type GraphOp, type LayerGraph, type MaxPoolOp, type Pads } from '../layer-graph';
 
 /**
  * Folds each zero padding into the one op that reads it, as that op's own pads:
@@ -15,7 +15,7 @@ import type { ConvOp, GraphOp, LayerGraph, MaxPoolOp, Pads } from '../layer-grap
 export function foldZeroPadding(graph: LayerGraph): LayerGraph {
   const producers = new Map(graph.ops.map((op) => [op.name, op]));
   const readers = new Map<string, GraphOp[]>();
-  for (const op of graph.ops) for (const input of op.kind === 'add' ? op.inputs : [op.input]) readers.set(input, [...(readers.get(input) ?? []), op]);
+  for (const op of graph.ops) for (const input of opInputs(op)) readers.set(input, [...(readers.get(input) ?? []), op]);
   const nonNegative = (value: string): boolean => {
     const op = producers.get(value);
     return op !== undefined && (op.kind === 'relu' || ((op.kind === 'conv' || op.kind === 'dense') && op.relu));
