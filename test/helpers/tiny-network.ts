@@ -7,7 +7,7 @@ import type { LayersModelFiles, KerasLayerConfig } from '../../src/model/weights
  * add, global average pool, dense softmax), exported exactly as a saved layers model, so
  * the compiler can be checked against TensorFlow.js's own layers and gradients.
  * `wide` gives its convolutions 16 and 32 channels instead of 6 and 8 (ONNX Runtime then
- * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50)
+ * runs them, and our backward pass around them, in its blocked NCHWc layout, as in ResNet50),
  * a zero padding before its max-pool, as ResNet50's stem has, and a third branch into the
  * residual sum.
  */
