@@ -287,10 +287,12 @@ function emitBackward(
         break;
       case 'global-average-pool': {
         const [h, w, c] = shapeOf(op.input);
-        give(op.input, () => {
-          const spread = g.op('Expand', [g.op('Unsqueeze', [dy, g.ints([2, 3])]), g.ints([1, c, h, w])]);
-          return scaleChannels(spread, op.input, 1 / (h * w), `d_${op.name}`);
-        });
+        const spread = (x: string) => g.op('Expand', [g.op('Unsqueeze', [x, g.ints([2, 3])]), g.ints([1, c, h, w])], {}, `d_${op.name}`);
+        // Blocked: scaled after the spread, by the channelScale that puts it in that layout;
+        // otherwise before it, on the [n, c] gradient.
+        give(op.input, () =>
+          blocked(op.input) ? channelScale(g, spread(dy), c, 1 / (h * w), `d_${op.name}`) : spread(g.op('Mul', [dy, g.scalar(1 / (h * w))])),
+        );
         break;
       }
       case 'dense': {
