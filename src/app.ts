@@ -128,6 +128,7 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
       }
     },
   });
+  // Files, fields and parts: each route reads with its own limits (upload.ts multipartLimits).
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
