@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from './config';
+
+/** How long requests still in flight may take to finish once the jobs have ended, before their sockets are cut. */
+const LINGER_MS = 1000;
+
+/** Fastify's options for a listening server (the tests build the app without them). */
+export function serverOptions(config: Config): FastifyServerOptions {
+  return {
+    logger: { level: config.LOG_LEVEL },
+    requestTimeout: config.ADVPROBE_JOB_TIMEOUT_MS + 30_000,
+    connectionTimeout: 60_000,
+    // Our gate (http/lifecycle.ts) answers the documented shutting_down error, with Retry-After.
+    return503OnClosing: false,
+  };
+}
+
+/**
+ * The part of the grace kept for stopping the jobs (each stops within one model step) and
+ * closing: a fifth of it, at most 5 s. Running jobs get the rest.
+ */
+export const closingReserveMs = (graceMs: number): number => Math.min(5000, Math.floor(graceMs / 5));
+
+/**
+ * Stops within `graceMs` whatever clients hold open:
+ * 1. at once: /readyz answers 503 and new work 503 shutting_down (the listener stays open,
+ *    so balancers that have not noticed yet get an answer, not a refused connection);
+ * 2. running jobs get the grace less the closing reserve, then end shutting_down;
+ * 3. event streams send their jobs' final events and close;
+ * 4. idle keep-alive sockets close; requests still in flight get up to 1 s (half of what is
+ *    left of the grace at most), then every
+ *    socket is cut (a half-sent upload, a client that never reads); then the app closes.
+ * This runs outside Fastify's close hooks: those are bounded by `pluginTimeout` (10 s).
+ */
+export async function stopGracefully(app: FastifyInstance, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const { lifecycle } = app;
+  lifecycle.stopping = true;
+  await lifecycle.drain(graceMs - closingReserveMs(graceMs));
+  await lifecycle.endStreams();
+  app.server.closeIdleConnections();
+  // Half of what is left at most: closing the app after the cut must fit in the grace too.
+  const cut = setTimeout(() => app.server.closeAllConnections(), Math.max(0, Math.min(LINGER_MS, (deadline - Date.now()) / 2)));
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
+/**
+ * Listens, and on SIGTERM or SIGINT stops gracefully: exit 0 once stopped, 1 on an error
+ * or if the stop overruns the grace (a job that ignores its abort) — never a hang.
+ */
+export async function serve(app: FastifyInstance, config: Config): Promise<void> {
+  const graceMs = config.ADVPROBE_SHUTDOWN_GRACE_MS;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal, graceMs }, 'stopping: new work refused, running jobs finishing');
+    const overrun = setTimeout(() => {
+      app.log.error({ graceMs }, 'stopping took longer than the grace: exiting anyway');
+      process.exit(1);
+    }, Math.max(graceMs, 1000));
+    stopGracefully(app, graceMs).then(
+      () => {
+        clearTimeout(overrun);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.listen({ port: config.PORT, host: config.HOST });
+}
