@@ -3,6 +3,11 @@ import type { Config } from './config';
 
 /** How long requests still in flight may take to finish once the jobs have ended, before their sockets are cut. */
 const LINGER_MS = 1000;
+/**
+ * Past the grace by this much, the process exits 1 without waiting more: a model step far
+ * longer than the closing reserve, a worker thread or a Redis that does not answer.
+ */
+const OVERRUN_MS = 10_000;
 
 /** Fastify's options for a listening server (the tests build the app without them). */
 export function serverOptions(config: Config): FastifyServerOptions {
@@ -27,9 +32,9 @@ export const closingReserveMs = (graceMs: number): number => Math.min(5000, Math
  *    so balancers that have not noticed yet get an answer, not a refused connection);
  * 2. running jobs get the grace less the closing reserve, then end shutting_down;
  * 3. event streams send their jobs' final events and close;
- * 4. idle keep-alive sockets close; requests still in flight get up to 1 s (half of what is
- *    left of the grace at most), then every
- *    socket is cut (a half-sent upload, a client that never reads); then the app closes.
+ * 4. idle keep-alive sockets close; requests still in flight get up to 1 s (at most half of
+ *    what is left), then every socket is cut (a half-sent upload, a client that never
+ *    reads); then the app closes.
  * This runs outside Fastify's close hooks: those are bounded by `pluginTimeout` (10 s).
  */
 export async function stopGracefully(app: FastifyInstance, graceMs: number): Promise<void> {
@@ -49,8 +54,9 @@ export async function stopGracefully(app: FastifyInstance, graceMs: number): Pro
 }
 
 /**
- * Listens, and on SIGTERM or SIGINT stops gracefully: exit 0 once stopped, 1 on an error
- * or if the stop overruns the grace (a job that ignores its abort) — never a hang.
+ * Listens, and on SIGTERM or SIGINT stops gracefully: exit 0 once stopped (within the grace
+ * unless a model step outlasts the closing reserve), 1 on an error or 10 s past the grace.
+ * Never a hang.
  */
 export async function serve(app: FastifyInstance, config: Config): Promise<void> {
   const graceMs = config.ADVPROBE_SHUTDOWN_GRACE_MS;
@@ -60,9 +66,9 @@ export async function serve(app: FastifyInstance, config: Config): Promise<void>
     stopping = true;
     app.log.info({ signal, graceMs }, 'stopping: new work refused, running jobs finishing');
     const overrun = setTimeout(() => {
-      app.log.error({ graceMs }, 'stopping took longer than the grace: exiting anyway');
+      app.log.error({ graceMs, openStreams: app.lifecycle.openStreams }, 'stopping overran the grace: exiting anyway');
       process.exit(1);
-    }, Math.max(graceMs, 1000));
+    }, graceMs + OVERRUN_MS);
     stopGracefully(app, graceMs).then(
       () => {
         clearTimeout(overrun);
