@@ -3,9 +3,11 @@ import type { Config } from './config';
 
 /** How long requests still in flight may take to finish once the jobs have ended, before their sockets are cut. */
 const LINGER_MS = 1000;
+/** The least time closing the app is given once the jobs have ended (a grace of 0 included). */
+const MIN_CLOSE_MS = 100;
 /**
- * Past the grace by this much, the process exits 1 without waiting more: a model step far
- * longer than the closing reserve, a worker thread or a Redis that does not answer.
+ * Past the grace by this much, the process exits 1 without waiting more: jobs that did not
+ * end after their abort (a model call that never returns, a store that does not answer).
  */
 const OVERRUN_MS = 10_000;
 
@@ -34,7 +36,7 @@ export const closingReserveMs = (graceMs: number): number => Math.min(5000, Math
  * 3. event streams send their jobs' final events and close;
  * 4. idle keep-alive sockets close; requests still in flight get up to 1 s (at most half of
  *    what is left), then every socket is cut (a half-sent upload, a client that never
- *    reads); then the app closes.
+ *    reads); then the app closes (model threads, queue, store), or the grace ends first.
  * This runs outside Fastify's close hooks: those are bounded by `pluginTimeout` (10 s).
  */
 export async function stopGracefully(app: FastifyInstance, graceMs: number): Promise<void> {
@@ -46,17 +48,19 @@ export async function stopGracefully(app: FastifyInstance, graceMs: number): Pro
   app.server.closeIdleConnections();
   // Half of what is left at most: closing the app after the cut must fit in the grace too.
   const cut = setTimeout(() => app.server.closeAllConnections(), Math.max(0, Math.min(LINGER_MS, (deadline - Date.now()) / 2)));
-  try {
-    await app.close();
-  } finally {
-    clearTimeout(cut);
-  }
+  const closed = app.close().finally(() => clearTimeout(cut));
+  // Every job has ended and every client is answered: a model thread still finishing an
+  // aborted step (seconds on a loaded CPU) is not worth overrunning the grace for.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(MIN_CLOSE_MS, deadline - Date.now()))));
+  if ((await Promise.race([closed, late])) === 'late') app.log.warn('the model threads or the store did not close within the grace: exiting without waiting for them');
+  clearTimeout(timer);
 }
 
 /**
  * Listens, and on SIGTERM or SIGINT stops gracefully: exit 0 once stopped (within the grace
- * unless a model step outlasts the closing reserve), 1 on an error or 10 s past the grace.
- * Never a hang.
+ * unless aborted jobs take longer than the closing reserve to end), 1 on an error or 10 s
+ * past the grace. Never a hang.
  */
 export async function serve(app: FastifyInstance, config: Config): Promise<void> {
   const graceMs = config.ADVPROBE_SHUTDOWN_GRACE_MS;
