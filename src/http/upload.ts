@@ -66,7 +66,7 @@ export async function readImageUploads<S extends TObject>(
  * and every field of its schema once. One more file and one more field than allowed still
  * reach our checks, whose errors say what is wrong (at most N images; N labels for M images).
  */
-export function multipartLimits(schema: TObject, limits: { maxFiles: number; repeatable: string[] }): { files: number; fields: number; parts: number } {
+function multipartLimits(schema: TObject, limits: { maxFiles: number; repeatable: string[] }): { files: number; fields: number; parts: number } {
   const files = limits.maxFiles + 1;
   const fields = Object.keys(schema.properties).length + limits.repeatable.length * limits.maxFiles + 1;
   return { files, fields, parts: files + fields };
