@@ -25,7 +25,8 @@ interface Server {
 async function start(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), ENTRY], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_RATE_LIMIT: '1000000', ADVPROBE_SHUTDOWN_GRACE_MS: String(GRACE_MS), TINY_STEP_MS: '50', ...env },
+    // Overload is not the point: a loaded test host must not turn the submissions into 503 overloaded.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_RATE_LIMIT: '1000000', ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: '60000', ADVPROBE_SHUTDOWN_GRACE_MS: String(GRACE_MS), TINY_STEP_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -67,6 +68,10 @@ function holdSockets(server: Server): Promise<void>[] {
   });
 }
 
+/** The exit code, or 'still running' after the grace and 5 s more (the old stop could hang for good). */
+const exitCode = (server: Server): Promise<number | null | 'still running'> =>
+  Promise.race([server.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), GRACE_MS + 5000).unref())]);
+
 /** What the process answers at once after SIGTERM: readiness off, new work refused with the coded error. */
 async function expectStoppingAnswers(server: Server): Promise<void> {
   const ready = await fetch(`${server.url}/readyz`);
@@ -88,7 +93,7 @@ describe('SIGTERM with connections held open', () => {
 
   it('embedded: a short job ends succeeded, a long one shutting_down; streams get those ends; exit 0 within the grace', async () => {
     server = await start({});
-    const [short, long] = [await submit(server, 4), await submit(server, 1000)];
+    const [short, long] = [await submit(server, 2), await submit(server, 1000)];
     const [shortEvents, longEvents] = [stream(server, short), stream(server, long)];
     const held = holdSockets(server);
     await new Promise((r) => setTimeout(r, 300)); // the streams and sockets are open
@@ -97,10 +102,10 @@ describe('SIGTERM with connections held open', () => {
     await new Promise((r) => setTimeout(r, 100));
     await expectStoppingAnswers(server);
 
-    const code = await server.exited;
+    const code = await exitCode(server);
     const seconds = (Date.now() - signalled) / 1000;
     expect({ code, log: code === 0 ? '' : server.log() }).toEqual({ code: 0, log: '' });
-    expect(seconds).toBeLessThan(GRACE_MS / 1000 + 0.5);
+    expect(seconds).toBeLessThan(GRACE_MS / 1000 + 1); // the signal and the exit's notice, on a loaded host
     expect(await shortEvents).toMatch(/event: result\n/);
     expect(await longEvents).toMatch(/event: error\ndata: .*"code":"shutting_down"/);
     await Promise.all(held);
@@ -117,9 +122,9 @@ describe('SIGTERM with connections held open', () => {
       const signalled = Date.now();
       server.child.kill('SIGTERM'); // nothing runs here: it stops at once
 
-      const code = await server.exited;
+      const code = await exitCode(server);
       expect({ code, log: code === 0 ? '' : server.log() }).toEqual({ code: 0, log: '' });
-      expect((Date.now() - signalled) / 1000).toBeLessThan(GRACE_MS / 1000 + 0.5);
+      expect((Date.now() - signalled) / 1000).toBeLessThan(GRACE_MS / 1000 + 1);
       // The stream closed without an end: the client reconnects (Last-Event-ID) to another API process.
       expect(await events).toMatch(/^event: status\n/);
       await Promise.all(held);
