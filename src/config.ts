@@ -94,11 +94,11 @@ export const ConfigSchema = Type.Object({
   }),
   ADVPROBE_METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve `/metrics` without a key even when keys are set' }),
   ADVPROBE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 120, description: 'Requests per minute per API key (per client address without keys), shared by every API process in the distributed mode; 429 + `Retry-After` above; health and readiness exempt' }),
-  ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 1000, description: 'Event-loop delay above which requests get 503 `overloaded` + `Retry-After`' }),
+  ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 1000, description: 'Event-loop delay above which new work gets 503 `overloaded` + `Retry-After` and `/readyz` 503 (overload protection); `/healthz` stays 200' }),
   ADVPROBE_SHUTDOWN_GRACE_MS: Type.Integer({
     minimum: 0,
     default: 30_000,
-    description: 'On SIGTERM, how long running jobs may finish before they are failed with `shutting_down` (a worker takes no new job meanwhile; jobs waiting in Redis stay there for the other workers)',
+    description: 'On SIGTERM, the whole stop: running jobs may finish until a fifth of it (at most 5 s) is left, then end `shutting_down`; then event streams and connections close and the process exits 0 (a worker takes no new job meanwhile; jobs waiting in Redis stay there for the other workers)',
   }),
   ADVPROBE_REDIS_URL: Type.String({
     default: '',

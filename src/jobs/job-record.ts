@@ -8,6 +8,10 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);
 
+/** Ids are randomUUID()s (both stores): anything else names no job and never reaches a store. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isJobId = (id: string): boolean => JOB_ID.test(id);
+
 export interface JobError {
   code: string;
   message: string;

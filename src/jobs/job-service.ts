@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { toJobError } from './job-executor';
-import type { JobInput, JobKind, JobRecord } from './job-record';
+import { isJobId, type JobInput, type JobKind, type JobRecord } from './job-record';
 import { waitForEnd, type JobStore } from './job-store';
 import type { WorkQueue } from './work-queue';
 
@@ -48,13 +48,18 @@ export class JobService {
     throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
   }
 
-  get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+  /**
+   * A client's job. The id is checked before the store sees it: Redis keys are built from it,
+   * so `<id>:events` would read the job's event list (WRONGTYPE, a false outage).
+   */
+  async get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+    if (!isJobId(id)) throw new AppError(404, 'job_not_found', `no job ${id}: not a job id`);
     return this.store.get(id, owner, kind);
   }
 
   /** Cancels a queued job at once, or a running one within one model step on whichever worker holds it. */
   async cancel(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
-    const job = await this.store.get(id, owner, kind);
+    const job = await this.get(id, owner, kind);
     if (job.finishedAt !== null) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
     await this.store.requestCancel(id);
     await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the job was cancelled')) }, { onlyIfQueued: true });
