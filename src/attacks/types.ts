@@ -4,9 +4,9 @@ export type StepRule = 'sign' | 'sgd';
 export type LossKind = 'ce' | 'margin' | 'dlr';
 export type QuantizeMode = 'refine' | 'round';
 
-/** Every attack behind the one interface (attacks/algorithm.ts), one file each. */
-export const ATTACK_NAMES = ['pgd', 'fgsm', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'square'] as const;
-export type AttackName = (typeof ATTACK_NAMES)[number];
+/** Every attack is one definition (attacks/algorithm.ts), one file each, listed in registry.ts. */
+import type { AttackName } from './registry';
+export type { AttackName };
 
 export interface AttackSettings {
   attack: AttackName;

@@ -1,0 +1,45 @@
+/**
+ * What the attack definitions tell the outside: each argument's request field with a
+ * description that names the attacks taking it and their defaults, the attack-name field,
+ * the CLI's usage lines and the playground's choices. Generated, so a new attack or a new
+ * default shows up everywhere at once (openapi.yaml through `npm run openapi`).
+ */
+import { CloneType, Type, type TOptional } from '@sinclair/typebox';
+import { ARGUMENT_NAMES, ARGUMENTS, type ArgumentName } from './arguments';
+import { ATTACK_NAMES, ATTACKS, type AttackName } from './registry';
+
+const takers = (argument: ArgumentName) => ATTACKS.filter((a) => argument in a.arguments);
+
+/** "pgd, apgd-ce: default 10; fgsm: default ε": the attacks that take it, grouped by their default. */
+function defaultsOf(argument: ArgumentName): string {
+  const groups = new Map<string, string[]>();
+  for (const a of takers(argument)) {
+    const text = argument === 'loss' && a.losses.length > 1 ? `${a.losses.join(', ')}; default ${a.losses[0]}` : `default ${a.arguments[argument]}`;
+    groups.set(text, [...(groups.get(text) ?? []), a.name]);
+  }
+  return [...groups].map(([text, names]) => `${names.join(', ')}: ${text}`).join('; ');
+}
+
+export type ArgumentFields = { [K in ArgumentName]: TOptional<(typeof ARGUMENTS)[K]> };
+
+/** The request fields of the attacks' arguments (attacks and evaluations take them under these names). */
+export function argumentFields(): ArgumentFields {
+  const entries = ARGUMENT_NAMES.map((name) => [name, Type.Optional(CloneType(ARGUMENTS[name], { description: `${ARGUMENTS[name].description}. ${defaultsOf(name)}` }))]);
+  return Object.fromEntries(entries) as ArgumentFields;
+}
+
+export const attackNamesText = (last = 'or'): string => `${ATTACK_NAMES.slice(0, -1).join(', ')} ${last} ${ATTACK_NAMES.at(-1)}`;
+
+/** The CLI's lines on attacks: each with its title and its arguments' defaults. */
+export function attackUsage(): string {
+  return ATTACKS.map((a) => {
+    const args = Object.entries(a.arguments).map(([name, value]) => `--${name} ${value}`);
+    return `  ${a.name.padEnd(9)} ${a.title}${args.length ? `: ${args.join(' ')}` : ''}`;
+  }).join('\n');
+}
+
+/** The playground's attack choices and, per argument, the attacks whose form shows it. */
+export function playgroundChoices(): { options: { value: AttackName; title: string }[]; fieldsFor: Record<ArgumentName, AttackName[]> } {
+  const fieldsFor = Object.fromEntries(ARGUMENT_NAMES.map((name) => [name, takers(name).map((a) => a.name)])) as Record<ArgumentName, AttackName[]>;
+  return { options: ATTACKS.map((a) => ({ value: a.name, title: a.title })), fieldsFor };
+}
