@@ -70,6 +70,8 @@ export interface AttackDefinition<N extends string = AttackName> {
   readonly arguments: Partial<Record<ArgumentName, string>>;
   /** The losses it can maximise, its default first (one: fixed by the attack). */
   readonly losses: readonly LossKind[];
+  /** Set when it refuses a target: why, and what to use instead. */
+  readonly refusesTarget?: string;
   /** Its arguments from the request's choices, each missing one by its default (those it does not take: neutral values). */
   resolve(choices: AttackChoices): Partial<ArgumentValues>;
   /** What one run may cost; the service's limits apply to it. */

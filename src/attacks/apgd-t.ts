@@ -23,6 +23,7 @@ export const apgdT: AttackDefinition<'apgd-t'> = {
   title: 'APGD-T (targets the likeliest classes)',
   arguments: { ...APGD_ARGUMENTS, targets: String(DEFAULT_TARGETS) },
   losses: ['dlr'],
+  refusesTarget: 'apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD',
   resolve: (choices) => ({ ...resolveApgd(choices), targets: choices.targets ?? DEFAULT_TARGETS }),
   budget: (settings) => ({ gradient: settings.steps * settings.targets, forward: settings.targets, of: 'steps × targets' }),
   steps: (settings) => settings.steps * settings.targets,

@@ -5,6 +5,7 @@
  * default shows up everywhere at once (openapi.yaml through `npm run openapi`).
  */
 import { CloneType, Type, type TOptional } from '@sinclair/typebox';
+import type { AttackDefinition } from './algorithm';
 import { ARGUMENT_NAMES, ARGUMENTS, type ArgumentName } from './arguments';
 import { ATTACK_NAMES, ATTACKS, type AttackName } from './registry';
 
@@ -30,16 +31,17 @@ export function argumentFields(): ArgumentFields {
 
 export const attackNamesText = (last = 'or'): string => `${ATTACK_NAMES.slice(0, -1).join(', ')} ${last} ${ATTACK_NAMES.at(-1)}`;
 
-/** The CLI's lines on attacks: each with its title and its arguments' defaults. */
+/** The CLI's lines on attacks: each with its title and its arguments' defaults (losses: the default first). */
 export function attackUsage(): string {
   return ATTACKS.map((a) => {
-    const args = Object.entries(a.arguments).map(([name, value]) => `--${name} ${value}`);
+    const args = Object.entries(a.arguments).map(([name, value]) => `--${name} ${name === 'loss' ? a.losses.join('|') : value}`);
     return `  ${a.name.padEnd(9)} ${a.title}${args.length ? `: ${args.join(' ')}` : ''}`;
   }).join('\n');
 }
 
 /** The playground's attack choices and, per argument, the attacks whose form shows it. */
-export function playgroundChoices(): { options: { value: AttackName; title: string }[]; fieldsFor: Record<ArgumentName, AttackName[]> } {
+export function playgroundChoices(): { options: { value: AttackName; title: string; refusesTarget: boolean }[]; fieldsFor: Record<ArgumentName, AttackName[]> } {
   const fieldsFor = Object.fromEntries(ARGUMENT_NAMES.map((name) => [name, takers(name).map((a) => a.name)])) as Record<ArgumentName, AttackName[]>;
-  return { options: ATTACKS.map((a) => ({ value: a.name, title: a.title })), fieldsFor };
+  const options = ATTACKS.map((a: AttackDefinition) => ({ value: a.name, title: a.title, refusesTarget: a.refusesTarget !== undefined }));
+  return { options, fieldsFor };
 }

@@ -75,7 +75,8 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   const norm = fields.norm ?? 'linf';
   const search = minimalSearch(fields, norm);
   if (search && attack !== 'pgd') throw badRequest('invalid_parameter', `mode: minimal searches with pgd only (got attack=${attack})`);
-  if (attack === 'apgd-t' && fields.target !== undefined) throw badRequest('invalid_parameter', 'target: apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD');
+  const refusal = attackOf(attack).refusesTarget;
+  if (refusal && fields.target !== undefined) throw badRequest('invalid_parameter', `target: ${refusal}`);
   const epsilon = search ? search.epsilonMax : fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
   assertRadius(epsilon, norm, 'epsilon');
   const settings = settingsFor(attack, attackChoices(attack, fields, { norm, epsilon, earlyStop: search !== null || (fields.earlyStop ?? false) }));
