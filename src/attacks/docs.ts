@@ -15,7 +15,7 @@ const takers = (argument: ArgumentName) => ATTACKS.filter((a) => argument in a.a
 function defaultsOf(argument: ArgumentName): string {
   const groups = new Map<string, string[]>();
   for (const a of takers(argument)) {
-    const text = argument === 'loss' && a.losses.length > 1 ? `${a.losses.join(', ')}; default ${a.losses[0]}` : `default ${a.arguments[argument]}`;
+    const text = argument === 'loss' ? orList([`${a.losses[0]} (default)`, ...a.losses.slice(1)]) : `default ${a.arguments[argument]}`;
     groups.set(text, [...(groups.get(text) ?? []), a.name]);
   }
   return [...groups].map(([text, names]) => `${names.join(', ')}: ${text}`).join('; ');
@@ -25,11 +25,15 @@ export type ArgumentFields = { [K in ArgumentName]: TOptional<(typeof ARGUMENTS)
 
 /** The request fields of the attacks' arguments (attacks and evaluations take them under these names). */
 export function argumentFields(): ArgumentFields {
-  const entries = ARGUMENT_NAMES.map((name) => [name, Type.Optional(CloneType(ARGUMENTS[name], { description: `${ARGUMENTS[name].description}. ${defaultsOf(name)}` }))]);
+  // A copy with the longer description (CloneType's options would not override the schema's own).
+  const entries = ARGUMENT_NAMES.map((name) => [name, Type.Optional(CloneType({ ...ARGUMENTS[name], description: `${ARGUMENTS[name].description}. ${defaultsOf(name)}` }))]);
   return Object.fromEntries(entries) as ArgumentFields;
 }
 
-export const attackNamesText = (last = 'or'): string => `${ATTACK_NAMES.slice(0, -1).join(', ')} ${last} ${ATTACK_NAMES.at(-1)}`;
+/** "a, b or c". */
+const orList = (items: readonly string[]): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
+
+export const attackNamesText = (): string => orList(ATTACK_NAMES);
 
 /** The CLI's lines on attacks: each with its title and its arguments' defaults (losses: the default first). */
 export function attackUsage(): string {

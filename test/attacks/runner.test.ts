@@ -62,7 +62,7 @@ describe('the runner\'s final check', () => {
 
 describe('the runner\'s best run per sample', () => {
   afterEach(() => jest.restoreAllMocks());
-  const xs = [x, Float32Array.from([0.2, 0.2, 0.2, 0.7, 0.7, 0.7]), Float32Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])];
+  const xs: Float32Array[] = [x, Float32Array.from([0.2, 0.2, 0.2, 0.7, 0.7, 0.7]), Float32Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])];
   const problem: AttackProblem = { xs, labels: [0, 1, 0], targets: [null, null, null], cleanLogits: xs.map(() => new Float32Array(3)) };
 
   /** Three scripted runs: per sample (success, objective); δ_i = run number / 100 on pixel 0, so the winner is readable. */
