@@ -4,6 +4,9 @@ import { settingsFor } from '../../src/attacks/defaults';
 import { pgd } from '../../src/attacks/pgd';
 import { seededRandom } from '../../src/attacks/random';
 import { AttackBoundsError, runBatch } from '../../src/attacks/runner';
+import { evaluateRobustness } from '../../src/evaluation/robustness';
+import type { TrainableEngine } from '../../src/model/trainable';
+import { trainAdversarially } from '../../src/training/adversarial-training';
 import { linearEngine } from '../helpers/linear-engine';
 
 // Three classes over a 6-pixel image (the exact linear model of attack.test.ts).
@@ -52,6 +55,17 @@ describe('the runner\'s final check', () => {
     await expect(runAttack(engine(), { x: bright, ...untargeted }, settingsFor('pgd', base))).rejects.toThrow(/x \+ δ = 1\.04\d* at pixel 0, outside \[0, 1\]/);
     const free = await runAttack(engine(), { x: bright, ...untargeted }, settingsFor('pgd', { ...base, clamp: false }));
     expect(free.adversarial.range[1]).toBeCloseTo(1.05, 6);
+  });
+
+  it('guards evaluations and training\'s inner maximisation too: they run attacks through the same runner', async () => {
+    rogue((p) => p.xs.map(() => Float32Array.from([0.5, 0, 0, 0, 0, 0])));
+    const images = [{ name: 'a', x, label: 0 }];
+    const evaluation = { attacks: ['pgd' as const], choices: { norm: 'linf' as const, restarts: 1, clamp: true, seed: 1 }, epsilons: [0.1], tolerance: null, batchSize: 1 };
+    await expect(evaluateRobustness(engine(), images, evaluation)).rejects.toThrow(AttackBoundsError);
+    const trainable = Object.assign(engine(), { parameters: [], weightGradient: jest.fn() }) as unknown as TrainableEngine;
+    const training = { norm: 'linf' as const, epsilon: 0.1, attackSteps: 1, stepSize: 0.1, randomStart: false, epochs: 1, batchSize: 1, seed: 1, learningRate: 0.1, momentum: 0, weightDecay: 0 };
+    await expect(trainAdversarially(trainable, images, training)).rejects.toThrow(AttackBoundsError);
+    expect(trainable.weightGradient).not.toHaveBeenCalled(); // no update from a δ outside the ball
   });
 
   it('throws on a δ that is not finite', async () => {
