@@ -13,7 +13,7 @@
  * `hooks.onStep` after it.
  */
 import type { ClassifierEngine } from '../model/engine';
-import type { ArgumentName } from './arguments';
+import type { ArgumentName, ArgumentValues } from './arguments';
 import type { Random } from './random';
 import type { AttackName, AttackSettings, LossKind } from './types';
 
@@ -47,9 +47,6 @@ export interface AttackRun {
   /** The objective (to be maximised) at the returned δ: comparable between runs of one attack. */
   objective: number[];
 }
-
-/** The settings an attack's own arguments decide (the rest — norm, ε, restarts, … — every attack shares). */
-export type ArgumentValues = Pick<AttackSettings, ArgumentName>;
 
 /** What a request chose: the shared settings, and each argument or undefined for the attack's default. */
 export type AttackChoices = Omit<AttackSettings, 'attack' | ArgumentName> & Partial<ArgumentValues>;

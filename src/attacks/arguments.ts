@@ -3,9 +3,10 @@
  * request field (TypeBox: type and bounds) and what it means. Which attack takes which, and
  * with what default, each attack declares itself (its `arguments`); the request schemas, the
  * checks that refuse an argument nobody in the request uses, and the docs are derived from
- * both (docs.ts). A new argument is one entry here and its field in AttackSettings.
+ * both (docs.ts), and so are the settings' types (AttackSettings). A new argument is its
+ * entry here and its neutral value.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 
 /** A number or a fraction such as 2/255, as text (contract/attack-params.ts turns it into a number). */
 export const Fraction = (description: string) =>
@@ -23,3 +24,10 @@ export const ARGUMENTS = {
 
 export type ArgumentName = keyof typeof ARGUMENTS;
 export const ARGUMENT_NAMES = Object.keys(ARGUMENTS) as ArgumentName[];
+
+/** An argument's value once resolved: a fraction's text (stepSize) is a number by then. */
+type Resolved<S extends TSchema> = S extends TString ? number : Static<S>;
+export type ArgumentValues = { [K in ArgumentName]: Resolved<(typeof ARGUMENTS)[K]> };
+
+/** The value an argument has for an attack that does not take it (results report it as such: 0, false). */
+export const NEUTRAL: Omit<ArgumentValues, 'loss'> = { steps: 0, stepSize: 0, optimizer: 'sign', randomStart: false, queries: 0, targets: 0 };

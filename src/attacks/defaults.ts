@@ -3,15 +3,12 @@
  * attack's own arguments from the choice or its default (its definition's `resolve`), and
  * the arguments it does not take at neutral values (reported as 0 or false in results).
  */
-import type { AttackChoices, ArgumentValues } from './algorithm';
-import type { ArgumentName } from './arguments';
+import type { AttackChoices } from './algorithm';
+import { NEUTRAL, type ArgumentName } from './arguments';
 import { attackOf } from './registry';
 import type { AttackName, AttackSettings } from './types';
 
 export type { AttackChoices };
-export type ChoiceName = ArgumentName;
-
-const NEUTRAL: Omit<ArgumentValues, 'loss'> = { steps: 0, stepSize: 0, optimizer: 'sign', randomStart: false, queries: 0, targets: 0 };
 
 export function settingsFor(attack: AttackName, choices: AttackChoices): AttackSettings {
   const definition = attackOf(attack);
