@@ -6,6 +6,7 @@ import type { ModelService } from '../runtime/model-service';
 import type { JobError, JobOutcome } from './job-record';
 import type { JobStore } from './job-store';
 import { JOB_KINDS } from './kinds';
+import { timedOut, type TimeLimit } from './time-limit';
 import type { QueuedJob } from './work-queue';
 
 const cancelled = (): AppError => new AppError(409, 'cancelled', 'the job was cancelled');
@@ -25,8 +26,8 @@ export class JobExecutor {
     private readonly store: JobStore,
     private readonly model: ModelService,
     private readonly models: ModelStore,
-    /** Time limits, queue wait included: trainings have their own. */
-    private readonly options: { timeoutMs: number; trainingTimeoutMs: number },
+    /** Each kind's time limit, queue wait included: enforced here and nowhere else. */
+    private readonly timeLimit: (kind: QueuedJob['kind']) => TimeLimit,
     private readonly log: Log,
     private readonly metrics: Metrics,
   ) {}
@@ -62,7 +63,7 @@ export class JobExecutor {
     const record = await this.store.find(id);
     if (!record || record.finishedAt !== null) return; // cancelled while queued, or expired
     const queuedMs = Date.now() - Date.parse(record.createdAt);
-    const limit = kind === 'training' ? { ms: this.options.trainingTimeoutMs, setting: 'ADVPROBE_TRAINING_TIMEOUT_MS' } : { ms: this.options.timeoutMs, setting: 'ADVPROBE_JOB_TIMEOUT_MS' };
+    const limit = this.timeLimit(kind);
     const remainingMs = limit.ms - queuedMs;
     if (remainingMs <= 0) return void (await this.end(id, kind, { status: 'failed', error: toJobError(timedOut(limit)) }));
     if (!(await this.store.start(id))) return;
@@ -74,7 +75,7 @@ export class JobExecutor {
       if (await this.store.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
       const input = await this.store.input(id);
       if (!input) throw new Error(`job ${id} has no input`);
-      const output = await JOB_KINDS[kind].run(
+      const running = JOB_KINDS[kind].run(
         input,
         {
           id,
@@ -86,7 +87,8 @@ export class JobExecutor {
         },
         { model: this.model, metrics: this.metrics, models: this.models },
       );
-      controller.signal.throwIfAborted();
+      // The job ends at its limit or cancel even if its kind is slow to stop.
+      const output = await untilAborted(running, controller.signal);
       if (output.timing) observeModelJob(this.metrics, kind, output.timing);
       await reported;
       await this.end(id, kind, { status: 'succeeded', result: output.result, artifacts: output.artifacts });
@@ -106,8 +108,15 @@ export class JobExecutor {
   }
 }
 
-const timedOut = ({ ms, setting }: { ms: number; setting: string }): AppError =>
-  new AppError(503, 'job_timeout', `the job did not finish within ${ms} ms (${setting})`, { 'retry-after': '5' });
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined); // its failure after an abort is not ours to report
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
 
 export function toJobError(err: unknown): JobError {
   if (err instanceof AppError) return { code: err.code, message: err.message, statusCode: err.statusCode };

@@ -1,15 +1,19 @@
 import type { AttackSpec } from '../../contract/job-specs';
 import { buildAttackResult } from './attack-result';
+import { attackTask } from './attack-task';
 import { modelRefOf, pixelsOf, type JobKindRunner } from './job-kind';
 
 /** An attack (or a minimal-ε search): its result document, and the two images its PNG routes serve. */
 export const attackKind: JobKindRunner = {
   kind: 'attack',
+  timeLimit: 'ADVPROBE_JOB_TIMEOUT_MS',
   async run(input, context, { model, metrics, models }) {
     const { fields, request, width, height } = input.spec as AttackSpec;
     const pixels = pixelsOf(input);
     const ref = modelRefOf(models, fields.model, context.owner);
-    const { outcome, timing: modelTiming } = await model.attack(pixels, { ...request, model: ref }, {
+    const { label, target, settings, search } = request;
+    const { value: outcome, timing: modelTiming } = await model.run(attackTask, { pixels, label, target, settings, search }, {
+      model: ref,
       signal: context.signal,
       onProgress: (progress) => context.report(progress),
     });

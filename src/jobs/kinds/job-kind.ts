@@ -4,6 +4,7 @@ import type { JobTiming } from '../../runtime/model-queue';
 import type { Metrics } from '../../metrics';
 import type { ModelStore } from '../../model/model-store';
 import type { ModelRef } from '../../runtime/protocol';
+import type { TimeLimitSetting } from '../time-limit';
 
 /** What a running job may do besides computing: stop when told, report progress. */
 export interface JobContext {
@@ -38,6 +39,8 @@ export interface KindOutput {
  */
 export interface JobKindRunner {
   kind: JobKind;
+  /** The setting its time limit comes from, queue wait included. */
+  timeLimit: TimeLimitSetting;
   run(input: JobInput, context: JobContext, deps: KindDeps): Promise<KindOutput>;
 }
 

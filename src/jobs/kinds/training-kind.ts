@@ -2,6 +2,7 @@ import type { TrainingSpec } from '../../contract/job-specs';
 import type { TrainingResult } from '../../contract/training-schemas';
 import { BASE_MODEL } from '../../model/catalog';
 import { modelRefOf, pixelsOf, round, type JobKindRunner } from './job-kind';
+import { trainingTask } from './training-task';
 
 /**
  * Adversarial training, run whole on one model worker thread (like an attack): a trainable
@@ -10,14 +11,19 @@ import { modelRefOf, pixelsOf, round, type JobKindRunner } from './job-kind';
  */
 export const trainingKind: JobKindRunner = {
   kind: 'training',
+  timeLimit: 'ADVPROBE_TRAINING_TIMEOUT_MS',
   async run(input, context, { model, models }) {
     const { settings, images } = input.spec as TrainingSpec;
     const ref = modelRefOf(models, settings.model, context.owner);
     const started = performance.now();
-    const { report, model: trained } = await model.train(
-      { model: ref, pixels: pixelsOf(input), images, settings, save: { owner: context.owner, job: context.id } },
-      { signal: context.signal, onProgress: (progress) => context.report(progress) },
-    );
+    const pixels = pixelsOf(input).slice(); // a copy the thread owns
+    const { value } = await model.run(trainingTask, { pixels, images, settings, save: { owner: context.owner, job: context.id } }, {
+      model: ref,
+      signal: context.signal,
+      transfer: [pixels.buffer],
+      onProgress: (progress) => context.report(progress),
+    });
+    const { report, model: trained } = value;
     if (trained.source.type !== 'training') throw new Error('internal: the trained model has no training source');
     const { name, model: from, ...rest } = settings;
     const result: TrainingResult = {
