@@ -1,11 +1,10 @@
-import { availableParallelism } from 'node:os';
 import type { Log } from '../log';
 import type { Config } from '../config';
 import { AppError, NotReadyError } from '../errors';
 import { toUnit } from '../images/unit-pixels';
 import { loadCatalog, BASE_MODEL as MODEL_NAME } from '../model/catalog';
 import type { ModelManifest } from '../model/manifest';
-import type { BackendName, ClassifierEngine, EngineInfo } from '../model/engine';
+import type { ClassifierEngine, EngineInfo } from '../model/engine';
 import { softmax, topK, type Prediction } from '../model/predictions';
 import type { CallKind } from './dynamic-batcher';
 import { logitsTask, lossGradientTask } from './engine-tasks';
@@ -13,6 +12,7 @@ import { ModelQueue, type JobTiming, type Lane } from './model-queue';
 import { InProcessModelWorker } from './in-process-worker';
 import { ModelWorkerClient, type ModelWorker, type WorkerState } from './model-worker-client';
 import type { ModelRef, WorkerOptions, WorkerResponse } from './protocol';
+import { workerCount, workerOptions } from './worker-options';
 import type { WorkerProgram, WorkerTask } from './worker-task';
 
 /** An engine to use instead of loading the model on threads (tests of the HTTP layer). */
@@ -23,17 +23,6 @@ const RETRY_AFTER_SECONDS = 5;
 export interface ClassifyResult {
   predictions: Prediction[];
   timingMs: JobTiming;
-}
-
-/**
- * How many model workers a backend gets: one per core for single-threaded engines (wasm,
- * cpu), one otherwise — a GPU is shared best by one batching worker, and ONNX Runtime and
- * tfjs-node already use every core. ADVPROBE_WORKERS overrides it, except on a GPU.
- */
-export function workerCount(configured: number, backend: BackendName, cores = availableParallelism()): number {
-  if (backend === 'tfjs-node-gpu') return 1;
-  if (configured > 0) return configured;
-  return backend === 'wasm' || backend === 'cpu' ? cores : 1;
 }
 
 /** How a task runs: on which model and lane, cancelled by `signal`, with its progress. */
@@ -74,11 +63,11 @@ export class ModelService {
     this.queue = new ModelQueue({
       maxQueued: config.ADVPROBE_QUEUE_SIZE,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
-      slots: () => this.readyWorkers().length * config.ADVPROBE_MAX_BATCH,
+      slots: () => this.slots(),
     });
     if (engine) {
       this.workers.push(
-        new InProcessModelWorker(engine, this.workerOptions(config.ADVPROBE_BACKEND), program.tasks, log, {
+        new InProcessModelWorker(engine, workerOptions(config, config.ADVPROBE_BACKEND), program.tasks, log, {
           onReady: () => this.workerReady(),
           onBatch: ({ kind, images }) => this.batchListeners.forEach((listener) => listener(kind, images)),
         }),
@@ -235,7 +224,7 @@ export class ModelService {
   private spawnWorker(backend: WorkerOptions['backend']): void {
     const configured = this.config.ADVPROBE_WORKERS;
     const first = this.workers.length === 0;
-    const worker = new ModelWorkerClient(this.program.entry, this.workerOptions(backend), this.log, {
+    const worker = new ModelWorkerClient(this.program.entry, workerOptions(this.config, backend), this.log, {
       onBatch: ({ kind, images }) => this.batchListeners.forEach((listener) => listener(kind, images)),
       onReady: (info) => {
         // The first worker chose the backend; the rest of the pool runs on the same one.
@@ -244,21 +233,6 @@ export class ModelService {
       },
     });
     this.workers.push(worker);
-  }
-
-  private workerOptions(backend: WorkerOptions['backend']): WorkerOptions {
-    const { config } = this;
-    const configured = config.ADVPROBE_WORKERS;
-    return {
-      modelsDir: config.ADVPROBE_MODELS_DIR,
-      modelName: MODEL_NAME,
-      backend,
-      // Workers share the cores: with N of them, a multi-threaded engine takes cores / N each.
-      threads: config.ADVPROBE_ENGINE_THREADS || (configured > 0 ? Math.max(1, Math.floor(availableParallelism() / configured)) : undefined),
-      batching: { maxBatch: config.ADVPROBE_MAX_BATCH, maxDelayMs: config.ADVPROBE_MAX_QUEUE_DELAY_MS },
-      maxLoadedModels: config.ADVPROBE_MAX_LOADED_MODELS,
-      testHooks: config.ADVPROBE_TEST_HOOKS,
-    };
   }
 
   private workerReady(): void {

@@ -6,6 +6,7 @@ import { modelRefOf, pixelsOf, type JobKindRunner } from './job-kind';
 /** An attack (or a minimal-ε search): its result document, and the two images its PNG routes serve. */
 export const attackKind: JobKindRunner = {
   kind: 'attack',
+  lane: 'batch',
   timeLimit: 'ADVPROBE_JOB_TIMEOUT_MS',
   async run(input, context, { model, metrics, models }) {
     const { fields, request, width, height } = input.spec as AttackSpec;

@@ -1,6 +1,6 @@
 import type { JobInput, JobKind } from '../job-record';
 import type { ModelService } from '../../runtime/model-service';
-import type { JobTiming } from '../../runtime/model-queue';
+import type { JobTiming, Lane } from '../../runtime/model-queue';
 import type { Metrics } from '../../metrics';
 import type { ModelStore } from '../../model/model-store';
 import type { ModelRef } from '../../runtime/protocol';
@@ -39,6 +39,8 @@ export interface KindOutput {
  */
 export interface JobKindRunner {
   kind: JobKind;
+  /** Short jobs run in the interactive lane, so long ones holding every slot never keep them waiting. */
+  lane: Lane;
   /** The setting its time limit comes from, queue wait included. */
   timeLimit: TimeLimitSetting;
   run(input: JobInput, context: JobContext, deps: KindDeps): Promise<KindOutput>;

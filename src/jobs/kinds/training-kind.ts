@@ -11,6 +11,7 @@ import { trainingTask } from './training-task';
  */
 export const trainingKind: JobKindRunner = {
   kind: 'training',
+  lane: 'batch',
   timeLimit: 'ADVPROBE_TRAINING_TIMEOUT_MS',
   async run(input, context, { model, models }) {
     const { settings, images } = input.spec as TrainingSpec;
