@@ -1,8 +1,7 @@
 import type { Config } from './config';
 import { JobExecutor } from './jobs/job-executor';
 import { JobService } from './jobs/job-service';
-import { JOB_KINDS } from './jobs/kinds';
-import { WORKER_PROGRAM } from './jobs/kinds/worker-tasks';
+import { JOB_KINDS, WORKER_PROGRAM } from './jobs/kinds';
 import { createRuntime, type JobRuntime } from './jobs/runtime';
 import { timeLimit } from './jobs/time-limit';
 import type { Log } from './log';
@@ -55,7 +54,7 @@ export class Service {
     const admit = runtime.admission(model ? () => model.assertReady() : null);
     this.jobs = role === 'worker' ? null : new JobService(runtime.store, runtime.queue, { timeLimit: limitOf, admit });
     this.metrics = createMetrics({ model, waiting: () => runtime.queue.waiting() });
-    this.executor = model ? new JobExecutor(runtime.store, model, this.models, limitOf, log, this.metrics) : null;
+    this.executor = model ? new JobExecutor(runtime, model, this.models, limitOf, log, this.metrics) : null;
   }
 
   /** Starts taking jobs once the model is ready (a loading worker must not hold any). */

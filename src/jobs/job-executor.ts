@@ -4,7 +4,8 @@ import { observeModelJob, type Metrics } from '../metrics';
 import type { ModelStore } from '../model/model-store';
 import type { ModelService } from '../runtime/model-service';
 import type { JobError, JobOutcome } from './job-record';
-import type { JobStore } from './job-store';
+import type { JobEventBus, JobStore } from './job-store';
+import type { JobRuntime } from './runtime';
 import { JOB_KINDS } from './kinds';
 import { timedOut, type TimeLimit } from './time-limit';
 import type { QueuedJob } from './work-queue';
@@ -22,19 +23,24 @@ export class JobExecutor {
   private readonly running = new Map<string, AbortController>();
   private stopListening?: () => void;
 
+  private readonly store: JobStore;
+  private readonly events: JobEventBus;
+
   constructor(
-    private readonly store: JobStore,
+    runtime: Pick<JobRuntime, 'store' | 'events'>,
     private readonly model: ModelService,
     private readonly models: ModelStore,
     /** Each kind's time limit, queue wait included: enforced here and nowhere else. */
     private readonly timeLimit: (kind: QueuedJob['kind']) => TimeLimit,
     private readonly log: Log,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    ({ store: this.store, events: this.events } = runtime);
+  }
 
   /** Listens for cancel requests from any process. */
   async start(): Promise<void> {
-    this.stopListening = await this.store.onCancelRequest((id) => this.running.get(id)?.abort(cancelled()));
+    this.stopListening = await this.events.onCancelRequest((id) => this.running.get(id)?.abort(cancelled()));
   }
 
   get active(): number {
@@ -72,7 +78,7 @@ export class JobExecutor {
     const timer = setTimeout(() => controller.abort(timedOut(limit)), remainingMs);
     let reported = Promise.resolve();
     try {
-      if (await this.store.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
+      if (await this.events.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
       const input = await this.store.input(id);
       if (!input) throw new Error(`job ${id} has no input`);
       const running = JOB_KINDS[kind].run(

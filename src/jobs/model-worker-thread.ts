@@ -1,5 +1,5 @@
 /** Entry of a model worker thread: the runtime's worker, running the job kinds' tasks. */
 import { serveModelWorker } from '../runtime/worker-thread';
-import { WORKER_TASKS } from './kinds/worker-tasks';
+import { WORKER_PROGRAM } from './kinds';
 
-serveModelWorker(WORKER_TASKS);
+serveModelWorker(WORKER_PROGRAM.tasks);

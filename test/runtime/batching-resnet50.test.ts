@@ -1,6 +1,6 @@
 import type { AttackProgress } from '../../src/attacks/attack';
 import type { AttackSettings } from '../../src/attacks/types';
-import { attackTask, type AttackTaskInput } from '../../src/jobs/kinds/attack-task';
+import { attackTask, type AttackTaskInput } from '../../src/jobs/kinds/attack-kind';
 import type { CallKind } from '../../src/runtime/dynamic-batcher';
 import { createWorkerHandler } from '../../src/runtime/model-worker';
 import type { WorkerResponse } from '../../src/runtime/protocol';

@@ -4,6 +4,7 @@ import type { JobTiming, Lane } from '../../runtime/model-queue';
 import type { Metrics } from '../../metrics';
 import type { ModelStore } from '../../model/model-store';
 import type { ModelRef } from '../../runtime/protocol';
+import type { SomeWorkerTask } from '../../runtime/worker-task';
 import type { TimeLimitSetting } from '../time-limit';
 
 /** What a running job may do besides computing: stop when told, report progress. */
@@ -43,6 +44,8 @@ export interface JobKindRunner {
   lane: Lane;
   /** The setting its time limit comes from, queue wait included. */
   timeLimit: TimeLimitSetting;
+  /** What it runs inside the model worker (ModelService.run), if more than engine calls. */
+  tasks?: readonly SomeWorkerTask[];
   run(input: JobInput, context: JobContext, deps: KindDeps): Promise<KindOutput>;
 }
 
