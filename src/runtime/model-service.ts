@@ -145,19 +145,23 @@ export class ModelService {
   }
 
   async classify(pixels: Uint8Array, k: number, model?: ModelRef): Promise<ClassifyResult> {
-    const { logits, timingMs } = await this.logitsOf(this.modelInput(pixels), 1, model);
+    const { logits, timingMs } = await this.forward(this.modelInput(pixels), 1, model);
     return { predictions: topK(softmax(logits), this.labels, k), timingMs };
   }
 
   /**
    * Logits of `count` images given as model input (FP32 HWC in [0, 1]), as one engine call
-   * in the interactive lane: classification and the Open Inference Protocol's batched infer.
+   * in the interactive lane: the Open Inference Protocol's batched infer.
    */
-  async logitsOf(data: Float32Array, count: number, model?: ModelRef): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
+  logitsOf(data: Float32Array, count: number, model?: ModelRef): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
     // A copy the thread may own: the caller keeps its data, and a view into Node's shared
     // Buffer pool (what Redis or an upload hands us) cannot be transferred (DataCloneError).
-    const owned = data.slice();
-    const { value, timing } = await this.run(logitsTask, { data: owned, count }, { model, lane: 'interactive', transfer: [owned.buffer] });
+    return this.forward(data.slice(), count, model);
+  }
+
+  /** One forward call in the interactive lane on data the thread may own. */
+  private async forward(owned: Float32Array, count: number, model?: ModelRef): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
+    const { value, timing } = await this.run(logitsTask, { data: owned, count }, { model, lane: 'interactive', transfer: [owned.buffer as ArrayBuffer] });
     return { logits: value, timingMs: timing };
   }
 
