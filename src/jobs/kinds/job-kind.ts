@@ -34,9 +34,10 @@ export interface KindOutput {
 }
 
 /**
- * One kind of job as a model worker runs it: parse its input, run it on the model with
- * progress and cancel, return its result and images. The queue, the store and the event
- * stream never look inside.
+ * One kind of job, declared once: its lane, its time limit, the tasks it runs inside the
+ * model worker, and `run` (parse its input, run it on the model with progress and cancel,
+ * return its result and images). The queue, the executor and the worker threads loop over
+ * the registered kinds (index.ts); the store and the event stream never look inside.
  */
 export interface JobKindRunner {
   kind: JobKind;
