@@ -11,12 +11,20 @@ const MIN_CLOSE_MS = 100;
  */
 const OVERRUN_MS = 10_000;
 
+/**
+ * Above the synchronous wait, the socket timeouts leave this much for reading the upload's
+ * end, decoding it and writing the answer, so a waiting request is answered, never cut.
+ */
+const ANSWER_MARGIN_MS = 10_000;
+
 /** Fastify's options for a listening server (the tests build the app without them). */
 export function serverOptions(config: Config): FastifyServerOptions {
+  const answered = config.ADVPROBE_SYNC_WAIT_MS + ANSWER_MARGIN_MS;
   return {
     logger: { level: config.LOG_LEVEL },
-    requestTimeout: config.ADVPROBE_JOB_TIMEOUT_MS + 30_000,
-    connectionTimeout: 60_000,
+    requestTimeout: Math.max(config.ADVPROBE_JOB_TIMEOUT_MS + 30_000, answered),
+    // An idle socket closes after this (slowloris); a request waiting for its job is idle too.
+    connectionTimeout: Math.max(60_000, answered),
     // Our gate (http/lifecycle.ts) answers the documented shutting_down error, with Retry-After.
     return503OnClosing: false,
   };

@@ -2,7 +2,7 @@ import { AppError } from '../errors';
 import { toJobError } from './job-executor';
 import { isJobId, type JobInput, type JobKind, type JobRecord } from './job-record';
 import { waitForEnd, type JobStore } from './job-store';
-import { timedOut, type TimeLimit } from './time-limit';
+import { syncWaitOver, timedOut, type TimeLimit } from './time-limit';
 import type { WorkQueue } from './work-queue';
 
 /**
@@ -37,19 +37,43 @@ export class JobService {
     return record;
   }
 
-  /** Submits and waits for the end: the synchronous routes. A failed job becomes its error. */
-  async run(kind: JobKind, owner: string | null, input: JobInput): Promise<JobRecord> {
+  /**
+   * Submits and waits for the end, at most `waitMs` (the synchronous wait): the ended job, or
+   * the job still going once the wait is over (its caller answers 202 and it runs on). A
+   * failed job becomes its error.
+   */
+  async runWithin(kind: JobKind, owner: string | null, input: JobInput, waitMs: number): Promise<SyncOutcome> {
     const record = await this.submit(kind, owner, input);
     // The executor enforces the time limit; waiting longer than it (and a margin to record
     // the end) means no worker took the job, and the caller hears the same error.
     const limit = this.options.timeLimit(kind);
-    const ended = await waitForEnd(this.store, record.id, AbortSignal.timeout(limit.ms + END_MARGIN_MS)).catch((err: unknown) => {
+    const limitWaitMs = limit.ms + END_MARGIN_MS;
+    const ms = Math.min(waitMs, limitWaitMs);
+    try {
+      return { ended: true, job: succeeded(await waitForEnd(this.store, record.id, AbortSignal.timeout(ms))) };
+    } catch (err) {
       if (err instanceof AppError) throw err;
-      throw timedOut(limit);
-    });
-    if (ended.status === 'succeeded') return ended;
-    const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
-    throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+      if (ms >= limitWaitMs) throw timedOut(limit);
+    }
+    const now = (await this.store.find(record.id)) ?? record;
+    // It may have ended between the timeout and this read.
+    return now.finishedAt !== null ? { ended: true, job: succeeded(now) } : { ended: false, job: now };
+  }
+
+  /**
+   * Submits and waits for the end, for kinds without a job route to follow (classify, infer):
+   * past `waitMs` the job is cancelled, nobody could fetch its result, and the caller gets 503.
+   */
+  async run(kind: JobKind, owner: string | null, input: JobInput, waitMs = Number.POSITIVE_INFINITY): Promise<JobRecord> {
+    const outcome = await this.runWithin(kind, owner, input, waitMs);
+    if (outcome.ended) return outcome.job;
+    void this.abandon(outcome.job.id).catch(() => undefined);
+    throw syncWaitOver(waitMs);
+  }
+
+  private async abandon(id: string): Promise<void> {
+    await this.store.requestCancel(id);
+    await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the synchronous wait ran out')) }, { onlyIfQueued: true });
   }
 
   /**
@@ -72,3 +96,13 @@ export class JobService {
 }
 
 const END_MARGIN_MS = 15_000;
+
+/** What a synchronous request gets: the job once it has ended, or as it stands when the wait is over. */
+export type SyncOutcome = { ended: true; job: JobRecord } | { ended: false; job: JobRecord };
+
+/** The job if it succeeded; else its error, thrown. */
+function succeeded(ended: JobRecord): JobRecord {
+  if (ended.status === 'succeeded') return ended;
+  const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
+  throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+}

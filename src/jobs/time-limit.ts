@@ -15,3 +15,7 @@ export const timeLimit = (limits: TimeLimits, setting: TimeLimitSetting): TimeLi
 /** The error a job ends with past its limit (503: it may succeed when the service is less busy). */
 export const timedOut = ({ ms, setting }: TimeLimit): AppError =>
   new AppError(503, 'job_timeout', `the job did not finish within ${ms} ms (${setting})`, { 'retry-after': '5' });
+
+/** A synchronous caller's wait (ADVPROBE_SYNC_WAIT_MS or `Prefer: wait`) ran out before its job, which has no route to follow. */
+export const syncWaitOver = (ms: number): AppError =>
+  new AppError(503, 'job_timeout', `the job did not finish within the synchronous wait of ${ms} ms (ADVPROBE_SYNC_WAIT_MS, or less with Prefer: wait)`, { 'retry-after': '5' });

@@ -7,6 +7,7 @@ import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
 import { errorResponses, uploadBody } from '../schemas';
 import { toModelInput } from '../model-input';
+import { syncWait } from '../prefer';
 import { readImageUpload } from '../upload';
 
 export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore): FastifyPluginAsyncTypebox {
@@ -19,12 +20,14 @@ export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
         uploadBody: uploadBody(ClassifyFields.properties, 'the image and its parameters'),
         response: { 200: ClassifyResponse, ...errorResponses },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, ClassifyFields);
         if (params.model !== undefined) models.find(params.model, request.owner ?? null); // 400 or 404 now, not in the job
         const input = await toModelInput(image, config, catalog);
         const spec: ClassifySpec = { topk: params.topk ?? 5, model: params.model ?? null };
-        const job = await jobs.run('classify', request.owner ?? null, { spec, blobs: { pixels: input.pixels } });
+        const wait = syncWait(config, request.headers.prefer);
+        const job = await jobs.run('classify', request.owner ?? null, { spec, blobs: { pixels: input.pixels } }, wait.ms);
+        if (wait.appliedSync) reply.header('preference-applied', wait.appliedSync);
         return job.result as ClassifyResponse;
       },
     });

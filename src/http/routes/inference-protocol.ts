@@ -8,6 +8,7 @@ import { AppError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
+import { syncWait } from '../prefer';
 
 const { version } = require('../../../package.json') as { version: string };
 
@@ -128,7 +129,9 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
         const infer = parseInferRequest(body, typeof headerLength === 'string' ? headerLength : undefined, shape);
         const spec: InferSpec = { count: infer.count };
         const pixels = new Uint8Array(infer.pixels.buffer, infer.pixels.byteOffset, infer.pixels.byteLength);
-        const job = await jobs.run('infer', request.owner ?? null, { spec, blobs: { pixels } });
+        const wait = syncWait(config, request.headers.prefer);
+        const job = await jobs.run('infer', request.owner ?? null, { spec, blobs: { pixels } }, wait.ms);
+        if (wait.appliedSync) reply.header('preference-applied', wait.appliedSync);
         const result = job.result as InferResult;
         const { json, binary } = inferResponse(name, infer, result, result.classes);
         if (!binary) return json;
