@@ -70,7 +70,7 @@ export const ConfigSchema = Type.Object({
     default: 55_000,
     description: "Longest a synchronous request waits for its job (less with the client's `Prefer: wait=N`), kept under common proxy timeouts (60 s); past it an attack answers 202 with the job's `Location` and runs on, a classify or inference 503 `job_timeout`. The server's socket timeouts sit above it",
   }),
-  ADVPROBE_JOB_TTL_S: Type.Integer({ minimum: 1, default: 900, description: "How long finished jobs and their images are kept (in Redis: the keys' TTL)" }),
+  ADVPROBE_JOB_TTL_S: Type.Integer({ minimum: 1, default: 900, description: "How long finished jobs and their images are kept (in Redis: the keys' TTL; an unfinished job's keys live its kind's time limit plus this, so a job whose end never reached Redis still goes)" }),
   ADVPROBE_MAX_JOBS: Type.Integer({
     minimum: 1,
     default: 200,

@@ -1,9 +1,9 @@
 import type { Config } from './config';
 import { JobExecutor } from './jobs/job-executor';
+import type { JobKind } from './jobs/job-record';
 import { JobService } from './jobs/job-service';
-import { JOB_KINDS, WORKER_PROGRAM } from './jobs/kinds';
+import { kindTimeLimit, WORKER_PROGRAM } from './jobs/kinds';
 import { createRuntime, type JobRuntime } from './jobs/runtime';
-import { timeLimit } from './jobs/time-limit';
 import type { Log } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { loadCatalog, type ModelCatalog } from './model/catalog';
@@ -50,7 +50,7 @@ export class Service {
     this.models = new ModelStore(config.ADVPROBE_MODELS_DIR);
     const runtime = (this.runtime = createRuntime(config));
     const model = (this.model = role === 'api' ? null : new ModelService(config, log, WORKER_PROGRAM, engine));
-    const limitOf = (kind: keyof typeof JOB_KINDS) => timeLimit(config, JOB_KINDS[kind].timeLimit);
+    const limitOf = (kind: JobKind) => kindTimeLimit(config, kind);
     const admit = runtime.admission(model ? () => model.assertReady() : null);
     this.jobs = role === 'worker' ? null : new JobService(runtime.store, runtime.queue, { timeLimit: limitOf, admit });
     this.metrics = createMetrics({ model, waiting: () => runtime.queue.waiting() });

@@ -8,4 +8,4 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.stop());
 
-jobStoreContract('Redis', async (ttlSeconds) => new RedisJobStore({ url: redis.url, ttlSeconds, activeTtlSeconds: 600, prefix: uniquePrefix() }));
+jobStoreContract('Redis', async (ttlSeconds) => new RedisJobStore({ url: redis.url, ttlSeconds, activeTtlSeconds: () => 600, prefix: uniquePrefix() }));

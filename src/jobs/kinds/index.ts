@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { SomeWorkerTask, WorkerProgram } from '../../runtime/worker-task';
+import type { JobKind } from '../job-record';
+import { timeLimit, type TimeLimit, type TimeLimits } from '../time-limit';
 import { attackKind } from './attack-kind';
 import { classifyKind } from './classify-kind';
 import { evaluationKind } from './evaluation-kind';
@@ -15,6 +17,9 @@ export const JOB_KINDS = {
   evaluation: evaluationKind,
   training: trainingKind,
 } as const satisfies Record<string, JobKindRunner>;
+
+/** A kind's time limit under these settings, queue wait included. */
+export const kindTimeLimit = (limits: TimeLimits, kind: JobKind): TimeLimit => timeLimit(limits, JOB_KINDS[kind].timeLimit);
 
 /**
  * What the model worker threads run: the kinds' tasks (besides the engine's own calls,

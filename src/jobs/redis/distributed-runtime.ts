@@ -1,6 +1,8 @@
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import { toJobError } from '../job-executor';
+import type { JobKind } from '../job-record';
+import { kindTimeLimit } from '../kinds';
 import type { JobRuntime, RuntimeReadiness } from '../runtime';
 import { BullmqWorkQueue } from './bullmq-work-queue';
 import { RedisJobStore } from './redis-job-store';
@@ -16,8 +18,9 @@ export class DistributedRuntime implements JobRuntime {
   constructor(config: Config, url: string) {
     const prefix = config.ADVPROBE_REDIS_PREFIX;
     const ttlSeconds = config.ADVPROBE_JOB_TTL_S;
-    // An unfinished job's keys live its time limit and a margin; each progress renews them.
-    const activeTtlSeconds = Math.ceil(config.ADVPROBE_JOB_TIMEOUT_MS / 1000) + 3600;
+    // An unfinished job's keys live as long as it may run (its kind's limit: a training's is
+    // hours), then the TTL of a finished one: a job whose end never reached Redis still goes.
+    const activeTtlSeconds = (kind: JobKind): number => Math.ceil(kindTimeLimit(config, kind).ms / 1000) + ttlSeconds;
     this.store = new RedisJobStore({ url, ttlSeconds, activeTtlSeconds, prefix });
     this.queue = new BullmqWorkQueue({ url, maxWaiting: config.ADVPROBE_QUEUE_SIZE, retryAfterSeconds: RETRY_AFTER_SECONDS, keepFailedSeconds: ttlSeconds, prefix });
     this.rateLimitStore = { redis: this.store.connection, nameSpace: `${prefix}:rate-limit:` };

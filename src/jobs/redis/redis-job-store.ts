@@ -10,8 +10,8 @@ import { FINISH, PROGRESS, REQUEST_CANCEL, START } from './scripts';
 export interface RedisStoreOptions {
   url: string;
   ttlSeconds: number;
-  /** How long an unfinished job may live (its time limit and a margin): nothing outlives it. */
-  activeTtlSeconds: number;
+  /** How long an unfinished job of a kind may live (its time limit and the finished TTL): nothing outlives it. */
+  activeTtlSeconds: (kind: JobKind) => number;
   prefix?: string;
 }
 
@@ -19,7 +19,7 @@ const RECORD_FIELDS = ['id', 'kind', 'owner', 'status', 'createdAt', 'startedAt'
 
 type Scripted = Redis & {
   jobStart(key: string, now: string): Promise<number>;
-  jobProgress(key: string, events: string, progress: string, event: string, channel: string, id: string, activeTtl: number): Promise<number>;
+  jobProgress(key: string, events: string, progress: string, event: string, channel: string, id: string): Promise<number>;
   jobFinish(key: string, events: string, ...args: (string | number | Buffer)[]): Promise<number>;
   jobRequestCancel(key: string, channel: string, id: string): Promise<number>;
 };
@@ -67,7 +67,7 @@ export class RedisJobStore implements JobStore {
         'in:blobs': JSON.stringify(blobs.map(([name]) => name)),
       };
       for (const [name, data] of blobs) fields[`in:blob:${name}`] = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      await this.redis.multi().hset(key, fields).expire(key, this.options.activeTtlSeconds).exec().then(throwOnError);
+      await this.redis.multi().hset(key, fields).expire(key, this.options.activeTtlSeconds(kind)).exec().then(throwOnError);
       return record;
     });
   }
@@ -118,7 +118,7 @@ export class RedisJobStore implements JobStore {
   progress(id: string, progress: unknown): Promise<void> {
     return redisCall(this.redis, async () => {
       const json = JSON.stringify(progress);
-      await this.redis.jobProgress(this.key(id), this.eventsKey(id), json, JSON.stringify({ type: 'progress', data: progress }), this.channel('events'), id, this.options.activeTtlSeconds);
+      await this.redis.jobProgress(this.key(id), this.eventsKey(id), json, JSON.stringify({ type: 'progress', data: progress }), this.channel('events'), id);
     });
   }
 

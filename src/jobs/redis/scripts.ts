@@ -11,14 +11,15 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
 return 1`;
 
-/** ARGV: progress JSON, event JSON, channel, job id, TTL of an active job. Returns the event's seq. */
+/** ARGV: progress JSON, event JSON, channel, job id. Returns the event's seq. The event log expires with the job's hash. */
 export const PROGRESS = `
 ${FINAL}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or final[status] then return 0 end
 redis.call('HSET', KEYS[1], 'progress', ARGV[1])
 local seq = redis.call('RPUSH', KEYS[2], ARGV[2])
-if seq == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
+local ttl = redis.call('TTL', KEYS[1])
+if seq == 1 and ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
 redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. seq .. '\\n' .. ARGV[2])
 return seq`;
 
