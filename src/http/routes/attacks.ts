@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import { AttackFields, attackLimits, resolveAttackRequest } from '../../contract/attack-params';
 import { AttackResult, JobAccepted } from '../../contract/attack-schemas';
@@ -12,6 +13,10 @@ import { toModelInput } from '../model-input';
 import { syncWait } from '../prefer';
 import { errorResponses, ErrorResponse, uploadBody } from '../schemas';
 import { readImageUpload } from '../upload';
+
+const Accepted = Type.Object(JobAccepted.properties, {
+  description: 'The job to follow at `Location`: asked for (`Prefer: respond-async`), or the synchronous wait is over and the job runs on. `Preference-Applied` names the preferences applied',
+});
 
 /** 202 with the job to follow: asked for (`Prefer: respond-async`), or the synchronous wait is over. */
 function accepted(reply: FastifyReply, job: JobRecord, applied: string | null): FastifyReply {
@@ -33,7 +38,7 @@ export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobSer
         querystring: AttackFields,
         headers: { type: 'object', properties: { prefer: { type: 'string', description: '`respond-async` for a 202 and a job to follow; `wait=N` to wait at most N seconds for the result before the 202 (RFC 7240)' } } },
         uploadBody: uploadBody(AttackFields.properties, 'the image and the attack parameters'),
-        response: { 200: AttackResult, 202: JobAccepted, ...errorResponses, 409: ErrorResponse },
+        response: { 200: AttackResult, 202: Accepted, ...errorResponses, 409: ErrorResponse },
       },
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, AttackFields);

@@ -17,6 +17,7 @@ export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
         summary: 'Classify an image with the ImageNet ResNet50',
         description: 'Multipart with file field `image` and optional fields `topk` and `model`, or a raw body with Content-Type image/* and `?topk=&model=`.',
         querystring: ClassifyFields,
+        headers: { type: 'object', properties: { prefer: { type: 'string', description: '`wait=N`: wait at most N seconds (RFC 7240; ADVPROBE_SYNC_WAIT_MS where less), then 503 `job_timeout`' } } },
         uploadBody: uploadBody(ClassifyFields.properties, 'the image and its parameters'),
         response: { 200: ClassifyResponse, ...errorResponses },
       },

@@ -107,7 +107,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
           '`"parameters": {"binary_data_size": N·224·224·3·4}` on the input, then the raw little-endian FP32 bytes. `outputs` selects `logits` and/or ' +
           '`probabilities` (default both); `"parameters": {"binary_data": true}` on an output (or `binary_data_output` on the request) answers it as raw bytes after the JSON header.',
         params: ModelName,
-        headers: { type: 'object', properties: { 'inference-header-content-length': { type: 'string', description: 'binary extension: bytes of the JSON header at the start of the body' } } },
+        headers: { type: 'object', properties: { 'inference-header-content-length': { type: 'string', description: 'binary extension: bytes of the JSON header at the start of the body' }, prefer: { type: 'string', description: '`wait=N`: wait at most N seconds (RFC 7240; ADVPROBE_SYNC_WAIT_MS where less), then 503' } } },
         // Read as bytes and checked by parseInferRequest (JSON alone or with binary data after it): documentation only.
         uploadBody: {
           content: {
