@@ -49,10 +49,11 @@ export class JobService {
     const limit = this.options.timeLimit(kind);
     const limitWaitMs = limit.ms + END_MARGIN_MS;
     const ms = Math.min(waitMs, limitWaitMs);
+    const waited = AbortSignal.timeout(ms);
     try {
-      return { ended: true, job: succeeded(await waitForEnd(this.store, record.id, AbortSignal.timeout(ms))) };
+      return { ended: true, job: succeeded(await waitForEnd(this.store, record.id, waited)) };
     } catch (err) {
-      if (err instanceof AppError) throw err;
+      if (err instanceof AppError || !waited.aborted) throw err;
       if (ms >= limitWaitMs) throw timedOut(limit);
     }
     const now = (await this.store.find(record.id)) ?? record;
