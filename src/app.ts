@@ -6,10 +6,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import { AppError } from './errors';
+import { AppError, appError } from './errors';
 import { registerAuth } from './http/auth';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
 import { validatorController } from './http/validators';
+import { registerUploadParsers } from './http/upload';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
@@ -44,6 +45,8 @@ const { version } = require('../package.json') as { version: string };
  */
 export async function buildApp({ config, fastify = {}, engine }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // One limit on every body (raw images, Open Inference Protocol requests); multipart files have theirs.
+    bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES,
     ...fastify,
     frameworkErrors: frameworkErrorHandler,
     // Unknown body fields are errors, not silently dropped; query strings: validators.ts.
@@ -117,21 +120,22 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     keyGenerator: (request) => request.owner ?? request.ip,
     allowList: (request) => WORKER_ROUTES.slice(0, 2).includes(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+      appError('rate_limited', { max: context.max, retryAfter: Math.ceil(context.ttl / 1000) }),
   });
   await app.register(underPressure, {
     maxEventLoopDelay: config.ADVPROBE_MAX_EVENT_LOOP_DELAY_MS,
     retryAfter: 5,
     customError: class extends AppError {
       constructor() {
-        super(503, 'overloaded', 'the service is overloaded; retry later', { 'retry-after': '5' });
+        const { statusCode, code, message, headers } = appError('overloaded');
+        super(statusCode, code, message, headers);
       }
     },
   });
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
-  app.addContentTypeParser(/^image\/[\w.+-]+$/, { parseAs: 'buffer', bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+  registerUploadParsers(app, config.ADVPROBE_MAX_UPLOAD_BYTES);
 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
-import { AppError } from './errors';
+import { appError } from './errors';
 import { toJobError, JobExecutor } from './jobs/job-executor';
 import type { JobStore } from './jobs/job-store';
 import { JobService } from './jobs/job-service';
@@ -64,7 +64,8 @@ export class Service {
       this.queue = new BullmqWorkQueue({ url: config.ADVPROBE_REDIS_URL, maxWaiting: config.ADVPROBE_QUEUE_SIZE, retryAfterSeconds: RETRY_AFTER_SECONDS, keepFailedSeconds: ttlSeconds, prefix });
       // A job whose worker died (BullMQ found its lock expired) ends here, whoever hears it first.
       this.queue.onLost((id, reason) => {
-        const error = toJobError(new AppError(500, 'worker_crashed', `the model worker process stopped while running this job (${reason})`));
+        this.log.error({ job: id, reason }, 'a model worker process stopped while running this job');
+        const error = toJobError(appError('worker_crashed'));
         void this.store.finish(id, { status: 'failed', error }).catch(() => undefined);
       });
     } else {
@@ -118,7 +119,7 @@ export class Service {
    */
   async drain(graceMs: number): Promise<void> {
     if (this.queue instanceof MemoryWorkQueue) {
-      const error = toJobError(new AppError(503, 'shutting_down', 'the service is shutting down'));
+      const error = toJobError(appError('shutting_down'));
       await Promise.all(this.queue.takeWaiting().map((job) => this.store.finish(job.id, { status: 'failed', error })));
     }
     if (!this.executor) return;

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError, appError } from '../errors';
 import { toJobError } from './job-executor';
 import type { JobInput, JobKind, JobRecord } from './job-record';
 import { waitForEnd, type JobStore } from './job-store';
@@ -41,11 +41,13 @@ export class JobService {
     // The worker enforces the time limit; this is the backstop for a worker that never answers.
     const ended = await waitForEnd(this.store, record.id, AbortSignal.timeout(this.options.timeoutMs + 15_000)).catch((err: unknown) => {
       if (err instanceof AppError) throw err;
-      throw new AppError(503, 'job_timeout', `the job did not finish within ${this.options.timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': '5' });
+      throw appError('job_timeout', { ms: this.options.timeoutMs, setting: 'ADVPROBE_JOB_TIMEOUT_MS', retryAfter: 5 });
     });
     if (ended.status === 'succeeded') return ended;
-    const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
-    throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+    if (!ended.error) throw appError('internal_error', {}, { cause: new Error(`job ${record.id} ended without a result`) });
+    // The recorded error as it was (recorded by this version: a code and message of the registry).
+    const { statusCode, code, message } = ended.error;
+    throw new AppError(statusCode, code, message, statusCode === 503 ? { 'retry-after': '5' } : {});
   }
 
   get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
@@ -55,9 +57,9 @@ export class JobService {
   /** Cancels a queued job at once, or a running one within one model step on whichever worker holds it. */
   async cancel(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
     const job = await this.store.get(id, owner, kind);
-    if (job.finishedAt !== null) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
+    if (job.finishedAt !== null) throw appError('job_finished', { id, status: job.status });
     await this.store.requestCancel(id);
-    await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the job was cancelled')) }, { onlyIfQueued: true });
+    await this.store.finish(id, { status: 'cancelled', error: toJobError(appError('cancelled')) }, { onlyIfQueued: true });
     return waitForEnd(this.store, id, AbortSignal.timeout(this.options.timeoutMs));
   }
 }

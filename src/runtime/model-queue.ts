@@ -1,4 +1,4 @@
-import { AppError, QueueFullError } from '../errors';
+import { appError, QueueFullError } from '../errors';
 
 export interface JobTiming {
   queueMs: number;
@@ -79,10 +79,10 @@ export class ModelQueue {
         reject(reason);
       };
       const timer = setTimeout(
-        () => fail(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (${options.timeoutMs ? 'ADVPROBE_TRAINING_TIMEOUT_MS' : 'ADVPROBE_JOB_TIMEOUT_MS'})`, { 'retry-after': String(retryAfterSeconds) })),
+        () => fail(appError('job_timeout', { ms: timeoutMs, setting: options.timeoutMs ? 'ADVPROBE_TRAINING_TIMEOUT_MS' : 'ADVPROBE_JOB_TIMEOUT_MS', retryAfter: retryAfterSeconds })),
         timeoutMs,
       );
-      const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));
+      const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : appError('cancelled'));
       options.signal?.addEventListener('abort', onCancel, { once: true });
       const job: Waiting = {
         lane: options.lane ?? 'batch',

@@ -3,7 +3,7 @@ import type { Log } from '../log';
 import type { Config } from '../config';
 import type { AttackOutcome, AttackProgress } from '../attacks/attack';
 import type { MinimalSearch, AttackSettings, TargetSpec } from '../attacks/types';
-import { AppError, NotReadyError, badRequest } from '../errors';
+import { AppError, appError, invalidParameter } from '../errors';
 import { loadCatalog } from '../model/catalog';
 import type { ModelManifest } from '../model/manifest';
 import type { BackendName, ClassifierEngine, EngineInfo, ImageBatch } from '../model/engine';
@@ -174,8 +174,8 @@ export class ModelService {
       },
       { signal: options.signal, admitted: true },
     );
-    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
-    if (value.type === 'error' && value.field) throw badRequest('invalid_parameter', value.message);
+    if (value.type === 'cancelled') throw appError('cancelled');
+    if (value.type === 'error' && value.field) throw invalidParameter(value.message);
     return { outcome: expectResponse(value, 'attacked').outcome, timing };
   }
 
@@ -215,7 +215,8 @@ export class ModelService {
       (signal) => this.leastBusyWorker().request({ type: 'train', ...request, pixels: owned }, { signal, transfer: [owned.buffer], onProgress: (m) => m.type === 'training-progress' && options.onProgress?.(m.progress) }),
       { signal: options.signal, admitted: true, timeoutMs: this.config.ADVPROBE_TRAINING_TIMEOUT_MS },
     );
-    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
+    if (value.type === 'cancelled') throw appError('cancelled');
+    // An AppError thrown in the worker (a taken model name: 409), as it was.
     if (value.type === 'error' && value.code && value.status) throw new AppError(value.status, value.code, value.message);
     const { report, model } = expectResponse(value, 'trained');
     return { report, model };
@@ -245,7 +246,7 @@ export class ModelService {
   }
 
   async close(): Promise<void> {
-    this.queue.cancelWaiting(new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) }));
+    this.queue.cancelWaiting(appError('shutting_down'));
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
@@ -290,15 +291,15 @@ export class ModelService {
   /** The ready worker with the fewest requests in flight (the queue only starts a job when one is ready). */
   private leastBusyWorker(): ModelWorker {
     const ready = this.readyWorkers();
-    if (ready.length === 0) throw new NotReadyError(RETRY_AFTER_SECONDS);
+    if (ready.length === 0) throw appError('not_ready', { retryAfter: RETRY_AFTER_SECONDS });
     return ready.reduce((best, w) => (w.inFlight < best.inFlight ? w : best));
   }
 
   /** 503 not_ready while the model loads; 500 model_unavailable if it failed to. */
   assertReady(): void {
     const state = this.state;
-    if (state.status === 'failed') throw new AppError(500, 'model_unavailable', `the model failed to load: ${state.message}`);
-    if (state.status !== 'ready') throw new NotReadyError(RETRY_AFTER_SECONDS);
+    if (state.status === 'failed') throw appError('model_unavailable', {}, { cause: new Error(`the model failed to load: ${state.message}`) });
+    if (state.status !== 'ready') throw appError('not_ready', { retryAfter: RETRY_AFTER_SECONDS });
   }
 }
 
@@ -312,6 +313,6 @@ function ownedBuffers(message: Extract<RequestWithoutId, { type: 'logits' | 'los
 
 function expectResponse<T extends WorkerResponse['type']>(response: WorkerResponse, type: T): Extract<WorkerResponse, { type: T }> {
   if (response.type === type) return response as Extract<WorkerResponse, { type: T }>;
-  if (response.type === 'error') throw new AppError(500, 'model_error', `the model worker failed: ${response.message}`);
-  throw new AppError(500, 'model_error', `unexpected worker response ${response.type}`);
+  if (response.type === 'error') throw appError('model_error', {}, { cause: new Error(`the model worker failed: ${response.message}`) });
+  throw appError('model_error', {}, { cause: new Error(`unexpected worker response ${response.type}`) });
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import type { EvaluationSpec } from '../../contract/job-specs';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
@@ -58,7 +58,7 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
       handler: async (request, reply) => {
         const job = await jobs.get(request.params.id, request.owner ?? null, 'evaluation');
         const csv = await jobs.store.artifact(job.id, 'csv');
-        if (job.status !== 'succeeded' || !csv) throw new AppError(409, 'job_not_succeeded', `evaluation ${job.id} is ${job.status}; the CSV exists once it has succeeded`);
+        if (job.status !== 'succeeded' || !csv) throw appError('job_not_succeeded', { noun: 'evaluation', id: job.id, status: job.status, artifact: 'the CSV exists' });
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="evaluation-${job.id}.csv"`).send(new TextDecoder().decode(csv));
       },
     });

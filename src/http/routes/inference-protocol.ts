@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import type { InferSpec } from '../../contract/job-specs';
 import { inferResponse, modelMetadata, parseInferRequest, type ModelShape } from '../../contract/inference-protocol';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
@@ -40,7 +40,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
   const name = catalog.manifest.name;
   const shape: ModelShape = { height: catalog.manifest.input.height, width: catalog.manifest.input.width, classes: catalog.manifest.numClasses, maxBatch: config.ADVPROBE_MAX_BATCH };
   const assertModel = (requested: string): void => {
-    if (requested !== name) throw new AppError(404, 'model_not_found', `unknown model '${requested}'; this server serves '${name}'`);
+    if (requested !== name) throw appError('model_not_found', { detail: `unknown model '${requested}'; this server serves '${name}'` });
   };
   return async (app) => {
     useProtocolErrors(app);

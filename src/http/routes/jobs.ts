@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { JobIdParams, JobView } from '../../contract/attack-schemas';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import { encodePng, exactDelta, scaledDelta } from '../../images/encode';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
@@ -58,7 +58,7 @@ export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: 
         handler: async (request, reply) => {
           const job = await jobs.get(request.params.id, request.owner ?? null, 'attack');
           const [original, adversarial] = await Promise.all([jobs.store.artifact(job.id, 'original'), jobs.store.artifact(job.id, 'adversarial')]);
-          if (job.status !== 'succeeded' || !original || !adversarial) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
+          if (job.status !== 'succeeded' || !original || !adversarial) throw appError('job_not_succeeded', { noun: 'job', id: job.id, status: job.status, artifact: 'images exist' });
           const { width, height } = catalog.manifest.input;
           const scale = (request.query as { scale?: number }).scale;
           const pixels = file === 'original.png' ? original : file === 'adversarial.png' ? adversarial : scale ? scaledDelta(original, adversarial, scale) : exactDelta(original, adversarial).pixels;
