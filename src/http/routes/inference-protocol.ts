@@ -8,6 +8,7 @@ import { appError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
+import { PROBE_LOG_LEVEL } from './health';
 
 const { version } = require('../../../package.json') as { version: string };
 
@@ -57,11 +58,13 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
     });
 
     app.get('/v2/health/live', {
+      logLevel: PROBE_LOG_LEVEL,
       schema: { summary: 'Open Inference Protocol: liveness', response: { 200: Type.Object({ live: Type.Boolean() }) } },
       handler: async () => ({ live: true }),
     });
 
     app.get('/v2/health/ready', {
+      logLevel: PROBE_LOG_LEVEL,
       schema: { summary: 'Open Inference Protocol: readiness (200 ready, 503 not yet)', response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } },
       handler: async (_request, reply) => {
         const { ready } = service.readiness();
