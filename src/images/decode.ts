@@ -33,7 +33,8 @@ export async function decodeToModelInput(data: Buffer, options: DecodeOptions): 
   const sharpOptions = { limitInputPixels: options.maxInputPixels, failOn: 'warning' as const };
   let metadata: Metadata;
   try {
-    metadata = await sharp(data, sharpOptions).metadata();
+    // The header only, without sharp's pixel limit: the check below names the image's size.
+    metadata = await sharp(data, { ...sharpOptions, limitInputPixels: false }).metadata();
   } catch (err) {
     throw decodeError(err, options.maxInputPixels);
   }
