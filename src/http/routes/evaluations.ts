@@ -12,12 +12,12 @@ import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../../
 import { EvaluationAccepted, EvaluationView } from '../../contract/evaluation-schemas';
 import { registerAsyncJobRoutes } from '../async-job-routes';
 import { toModelInputs } from '../model-input';
-import { errorResponses, ErrorResponse, imageSetBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { imageSetBody } from '../schemas';
 import { readImageUploads } from '../upload';
 
 export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const notFound = { 404: ErrorResponse };
 
     app.post('/v1/evaluations', {
       schema: {
@@ -29,7 +29,7 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
         // The settings may also come in the query (read by the same parser); a multipart field wins.
         querystring: Type.Partial(EvaluationFields),
         uploadBody: imageSetBody(EvaluationFields.properties, config.ADVPROBE_MAX_EVALUATION_IMAGES),
-        response: { 202: EvaluationAccepted, ...errorResponses },
+        response: { 202: EvaluationAccepted, ...errorResponses('request', 'access', 'upload', 'model', 'submit') },
       },
       handler: async (request, reply) => {
         const { images: files, params, repeated } = await readImageUploads(request, EvaluationFields, {
@@ -53,7 +53,7 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
         summary: 'The per-image table of a finished evaluation, as CSV',
         params: JobIdParams,
         produces: ['text/csv'],
-        response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...notFound, 409: ErrorResponse },
+        response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...errorResponses('request', 'access', 'job', 'artifact') },
       },
       handler: async (request, reply) => {
         const job = await jobs.get(request.params.id, request.owner ?? null, 'evaluation');

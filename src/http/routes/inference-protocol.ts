@@ -8,12 +8,12 @@ import { appError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
+import { protocolErrorResponses } from '../error-responses';
 import { PROBE_LOG_LEVEL } from './health';
 
 const { version } = require('../../../package.json') as { version: string };
 
-const ProtocolError = Type.Object({ error: Type.String() }, { description: 'Open Inference Protocol error' });
-const errors = { 400: ProtocolError, 401: ProtocolError, 404: ProtocolError, 413: ProtocolError, 415: ProtocolError, 429: ProtocolError, 500: ProtocolError, 503: ProtocolError };
+const modelErrors = protocolErrorResponses('request', 'access', 'model');
 const ModelName = Type.Object({ name: Type.String({ description: 'the model, `resnet50`' }) });
 const Tensor = Type.Object({
   name: Type.String(),
@@ -52,7 +52,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
     app.get('/v2', {
       schema: {
         summary: 'Open Inference Protocol: server metadata',
-        response: { 200: Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) }), ...errors },
+        response: { 200: Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) }), ...protocolErrorResponses('access') },
       },
       handler: async () => ({ name: 'advprobe', version, extensions: ['binary_tensor_data'] }),
     });
@@ -78,7 +78,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
         params: ModelName,
         response: {
           200: Type.Object({ name: Type.String(), versions: Type.Array(Type.String()), platform: Type.String(), inputs: Type.Array(TensorMetadata), outputs: Type.Array(TensorMetadata) }),
-          ...errors,
+          ...modelErrors,
         },
       },
       handler: async (request) => {
@@ -91,7 +91,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
       schema: {
         summary: 'Open Inference Protocol: model readiness (200 ready, 503 not yet)',
         params: ModelName,
-        response: { 200: Type.Object({ name: Type.String(), ready: Type.Boolean() }), ...errors, 503: Type.Object({ name: Type.String(), ready: Type.Boolean() }) },
+        response: { 200: Type.Object({ name: Type.String(), ready: Type.Boolean() }), ...modelErrors, 503: Type.Object({ name: Type.String(), ready: Type.Boolean() }) },
       },
       handler: async (request, reply) => {
         assertModel(request.params.name);
@@ -121,7 +121,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
           200: Type.Object({ model_name: Type.String(), model_version: Type.String(), id: Type.Optional(Type.String()), outputs: Type.Array(Tensor) }, {
             description: 'JSON; with binary outputs, Content-Type application/octet-stream: this JSON (Inference-Header-Content-Length bytes), then the outputs\' raw FP32 bytes in order',
           }),
-          ...errors,
+          ...protocolErrorResponses('request', 'access', 'model', 'infer', 'run'),
         },
       },
       handler: async (request, reply) => {
