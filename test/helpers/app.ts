@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../src/app';
+import type { EngineFactory } from '../../src/runtime/model-service';
 import { loadConfig, type Config } from '../../src/config';
 import { tinyResNetShapedEngine } from './tiny-engine';
 
@@ -27,10 +28,20 @@ export async function startApp(overrides: Partial<Config> = {}, waitReady = true
  * test/helpers/tiny-engine.ts) instead of the model on threads: for tests whose point is
  * the HTTP layer (validation, limits, auth, errors, documentation). Ready in milliseconds.
  */
-export async function startTinyApp(overrides: Partial<Config> = {}): Promise<FastifyInstance> {
+export async function startTinyApp(overrides: Partial<Config> = {}, options: TinyAppOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig(process.env, { ADVPROBE_RATE_LIMIT: 1_000_000, ...overrides });
-  const app = await buildApp({ config, fastify: { logger: false }, engine: async () => tinyResNetShapedEngine() });
+  const app = await buildApp({ config, fastify: options.fastify ?? { logger: false }, engine: options.engine ?? (async () => tinyResNetShapedEngine()) });
+  options.beforeReady?.(app);
   await app.ready();
   await app.model.whenAllReady();
   return app;
+}
+
+export interface TinyAppOptions {
+  /** Fastify's options (a logger to read, for tests of what is logged). */
+  fastify?: FastifyServerOptions;
+  /** Another engine of ResNet50's shapes (one that fails on purpose). */
+  engine?: EngineFactory;
+  /** Runs before the app is ready: extra routes for a test. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
