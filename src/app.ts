@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config';
 import rateLimit from '@fastify/rate-limit';
@@ -47,6 +48,8 @@ export async function buildApp({ config, fastify = {}, engine }: AppOptions): Pr
   const app = Fastify({
     // One limit on every body (raw images, Open Inference Protocol requests); multipart files have theirs.
     bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES,
+    // A 5xx names its request id: unique across API processes, not fastify's per-process req-N.
+    genReqId: () => randomUUID(),
     ...fastify,
     frameworkErrors: frameworkErrorHandler,
     // Unknown body fields are errors, not silently dropped; query strings: validators.ts.

@@ -19,7 +19,7 @@ import { waitFor } from '../helpers/wait';
  * error seen here is one openapi.yaml lists for its route and status.
  */
 const SECRET = 'ECONNREFUSED 10.1.2.3:6379 at /srv/advprobe/secret.ts:42';
-const LIMITS = { ADVPROBE_MAX_UPLOAD_BYTES: 50_000, ADVPROBE_MAX_INPUT_PIXELS: 1_000_000, ADVPROBE_MAX_EVALUATION_BYTES: 60_000 };
+const LIMITS = { ADVPROBE_MAX_UPLOAD_BYTES: 1_000_000, ADVPROBE_MAX_INPUT_PIXELS: 1_000_000, ADVPROBE_MAX_EVALUATION_BYTES: 60_000 };
 
 /** The tiny engine, failing with SECRET while `failing()` says so (after its warm-up). */
 function failable(engine: ClassifierEngine, failing: () => boolean): ClassifierEngine {
@@ -82,6 +82,11 @@ describe('errors over HTTP', () => {
       await waitFor(async () => (await request(app.server).get(url)).body.status === 'failed', 20_000);
       const job = await request(app.server).get(url).expect(200);
       expect(job.body.error).toEqual({ code: 'model_error', message: ERRORS.model_error.message });
+
+      const pixels = { name: 'pixels', datatype: 'FP32', shape: [1, 224, 224, 3], data: new Array(224 * 224 * 3).fill(0.5) };
+      const infer = await request(app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/json').send({ inputs: [pixels] });
+      expect(infer.status).toBe(500);
+      expect(infer.body.error).toMatch(new RegExp(`^${ERRORS.model_error.message} \\(request [0-9a-f-]{36}\\)$`));
     } finally {
       failing = false;
     }
@@ -106,8 +111,8 @@ describe('errors over HTTP', () => {
     const huge = await request(app.server).post('/v1/classify').set('content-type', 'image/png').send(hugePngHeader(2000, 2000));
     expect(expectError(huge, '/v1/classify', 413, 'image_too_large').message).toBe('the image has 2000×2000 pixels, more than the limit of 1000000 (ADVPROBE_MAX_INPUT_PIXELS)');
 
-    const big = Buffer.alloc(60_000, 7);
-    const upload = 'the upload is larger than the limit of 50000 bytes (ADVPROBE_MAX_UPLOAD_BYTES)';
+    const big = Buffer.alloc(1_100_000, 7);
+    const upload = 'the upload is larger than the limit of 1000000 bytes (ADVPROBE_MAX_UPLOAD_BYTES)';
     expect(expectError(await request(app.server).post('/v1/classify').set('content-type', 'image/png').send(big), '/v1/classify', 413, 'payload_too_large').message).toBe(upload);
     expect(expectError(await request(app.server).post('/v1/attacks').attach('image', big, 'big.png'), '/v1/attacks', 413, 'payload_too_large').message).toBe(upload);
 

@@ -144,10 +144,10 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
   };
 }
 
-/** Within /v2: every error as the protocol's {"error": "message"}, with our status codes. */
+/** Within /v2: every error as the protocol's {"error": "message"}, with our status codes; a 5xx names its request id. */
 function useProtocolErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, message, headers } = describeError(err, request);
-    return reply.code(status).headers(headers).send({ error: message });
+    return reply.code(status).headers(headers).send({ error: status >= 500 ? `${message} (request ${request.id})` : message });
   });
 }
