@@ -98,7 +98,7 @@ export const ERRORS = {
   model_error: { status: 500, message: 'the model worker failed; it has been logged', in: ['run'] },
   worker_crashed: { status: 500, message: 'the model worker stopped while running this job; retry', in: ['run'] },
   cancelled: { status: 409, message: 'the job was cancelled', in: ['run'] },
-  job_not_found: { status: 404, message: '{detail}', in: ['job'] },
+  job_not_found: { status: 404, message: '{detail}', in: ['run', 'job'] }, // run: the job expired while waited for
   job_finished: { status: 409, message: 'job {id} has already {status}', in: ['cancel'] },
   job_not_succeeded: { status: 409, message: '{noun} {id} is {status}; {artifact} once it has succeeded', in: ['artifact'] },
   internal_error: { status: 500, message: 'internal error; it has been logged', in: ['any'] },
