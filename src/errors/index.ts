@@ -58,10 +58,20 @@ export function appError<C extends ErrorCode>(code: C, ...[params, options]: Err
 /** A 400 invalid_parameter; the message names the field and what is wrong with it. */
 export const invalidParameter = (detail: string): AppError => appError('invalid_parameter', { detail });
 
+/** An error's constructor arguments, for a subclass built from the registry. */
+export const constructorArgs = (err: AppError): [number, string, string, Record<string, string>] => [err.statusCode, err.code, err.message, err.headers];
+
 /** Thrown by a bounded queue that is full (a class, so callers and tests can tell it apart). */
 export class QueueFullError extends AppError {
   constructor(retryAfterSeconds: number) {
-    const { statusCode, code, message, headers } = appError('queue_full', { retryAfter: retryAfterSeconds });
-    super(statusCode, code, message, headers);
+    super(...constructorArgs(appError('queue_full', { retryAfter: retryAfterSeconds })));
   }
 }
+
+/** Thrown while the model loads (a class, so callers and tests can tell it apart). */
+export class NotReadyError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(...constructorArgs(appError('not_ready', { retryAfter: retryAfterSeconds })));
+  }
+}
+

@@ -92,7 +92,7 @@ export const ERRORS = {
   not_ready: { status: 503, message: 'the model is still loading; retry later', headers: RETRY, in: ['run', 'submit'] },
   too_many_jobs: { status: 503, message: 'too many jobs are active; retry later', headers: RETRY_5, in: ['run', 'submit'] },
   queue_unavailable: { status: 503, message: 'the job queue (Redis) is unavailable; retry later', headers: RETRY_5, in: ['run', 'submit', 'job'] },
-  shutting_down: { status: 503, message: 'the service is shutting down', headers: RETRY_5, in: ['run', 'submit'] },
+  shutting_down: { status: 503, message: 'the service is shutting down; retry later', headers: RETRY_5, in: ['run', 'submit'] },
   job_timeout: { status: 503, message: 'the job did not finish within {ms} ms ({setting})', headers: RETRY, in: ['run'] },
   model_unavailable: { status: 500, message: 'the model failed to load; the service log says why', in: ['run', 'submit'] },
   model_error: { status: 500, message: 'the model worker failed; it has been logged', in: ['run'] },
