@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, OptionalKind, type TObject, type TSchema } from '@sinclair/typebox';
+import { ATTACKS } from '../src/attacks/registry';
 import { ConfigSchema } from '../src/config';
 import { AttackFields } from '../src/contract/attack-params';
 import { ClassifyFields } from '../src/contract/classify';
@@ -87,10 +88,20 @@ export function settingsTable(): string {
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Each attack with its arguments and their defaults, and its losses, from the definitions in src/attacks/. */
+export function attacksTable(): string {
+  const rows = ATTACKS.map((a) => {
+    const args = Object.entries(a.arguments).map(([name, value]) => `${code(name)} ${value}`).join(', ');
+    return `| ${code(a.name)} | ${cell(a.title)} | ${cell(args || '—')} | ${cell(a.losses.map(code).join(', '))} (default first) |`;
+  });
+  return ['| `attack` | what | arguments (defaults) | losses |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Every generated table by its marker name. */
 export function generatedTables(): Record<string, string> {
   return {
     settings: settingsTable(),
+    attacks: attacksTable(),
     'classify-fields': fieldTable(ClassifyFields),
     'attack-fields': fieldTable(AttackFields),
     'evaluation-fields': fieldTable(EvaluationFields),
