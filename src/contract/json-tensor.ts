@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { type AppError, badRequest } from '../errors';
 
 /** Stands in the JSON text for an array read here: an object no client sends. */
 export const LIFTED_KEY = '$advprobeLifted';
@@ -69,29 +69,42 @@ function skipSpace(body: Buffer, from: number): number {
   return i;
 }
 
-/** Reads the array opening at `start`: its numbers, and the index just past its end. */
+/** JSON's own number grammar: what JSON.parse would take, no more (no `+1`, `.5`, `01`). */
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * Reads the array opening at `start`: its numbers, and the index just past its end. The
+ * separators are JSON's: a value after `[` or `,`, then `,` or `]` (`[]` allowed).
+ */
 function readNumbers(body: Buffer, start: number, maxValues: number, key: string): { values: Float32Array; next: number } {
   const values = new Float32Array(maxValues);
+  const invalid = (): AppError => badRequest('invalid_parameter', `${key}[${count}] is not a number (or the array is not JSON)`);
   let count = 0;
   let depth = 0;
   let token = -1;
+  let wantValue = true; // after [ or ,
+  let opened = false; // just after [
   for (let i = start; i < body.length; i++) {
     const c = body[i];
     if (isNumberChar(c)) {
+      if (token < 0 && !wantValue) throw invalid();
       if (token < 0) token = i;
       continue;
     }
     if (token >= 0) {
       if (count === maxValues) throw badRequest('invalid_parameter', `${key}: more than ${maxValues} values, what the largest batch (ADVPROBE_MAX_BATCH) holds`);
-      const value = Number(body.toString('latin1', token, i));
-      if (Number.isNaN(value)) throw badRequest('invalid_parameter', `${key}[${count}] is not a number`);
-      values[count++] = value;
-      token = -1;
+      const text = body.toString('latin1', token, i);
+      if (!JSON_NUMBER.test(text)) throw invalid();
+      values[count++] = Number(text);
+      [token, wantValue, opened] = [-1, false, false];
     }
-    if (c === OPEN) depth++;
-    else if (c === CLOSE) {
+    if (isSpace(c)) continue;
+    if (c === OPEN && wantValue) [depth, opened] = [depth + 1, true];
+    else if (c === COMMA && !wantValue) wantValue = true;
+    else if (c === CLOSE && (!wantValue || opened)) {
+      [wantValue, opened] = [false, false];
       if (--depth === 0) return { values: values.subarray(0, count), next: i + 1 };
-    } else if (c !== COMMA && !isSpace(c)) throw badRequest('invalid_parameter', `${key}[${count}] is not a number`);
+    } else throw invalid();
   }
   throw badRequest('invalid_json', 'the request is not JSON: it ends inside an array');
 }

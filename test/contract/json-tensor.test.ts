@@ -10,6 +10,7 @@ describe('liftNumberArrays', () => {
     expect(Array.from(lifted.arrays[0])).toEqual(Array.from(Float32Array.from((JSON.parse(nested).inputs[0].data as number[][][]).flat(3))));
     expect(JSON.parse(lifted.text)).toEqual({ inputs: [{ name: 'pixels', data: { [LIFTED_KEY]: 0 } }], id: 'x' });
     expect(Array.from(lift('{"data":[1,2,3]}').arrays[0])).toEqual([1, 2, 3]);
+    expect(Array.from(lift('{"data":[[], [ ], [1]]}').arrays[0])).toEqual([1]);
   });
 
   it('leaves strings alone, and a "data" key whose value is not an array', () => {
@@ -21,7 +22,7 @@ describe('liftNumberArrays', () => {
 
   it('refuses past the most values a request can need, and anything that is not a number, with 400', () => {
     expect(() => lift(`{"data":[${Array(101).fill(1).join(',')}]}`)).toThrow(expect.objectContaining({ statusCode: 400, code: 'invalid_parameter', message: expect.stringContaining('more than 100 values') }));
-    for (const bad of ['[1,null]', '[1,"2"]', '[true]', '[1,{}]', '[0x10]', '[1e]', '[Infinity]']) {
+    for (const bad of ['[1,null]', '[1,"2"]', '[true]', '[1,{}]', '[0x10]', '[1e]', '[Infinity]', '[+1]', '[.5]', '[01]', '[1 2]', '[1,,2]', '[1,]', '[,1]', '[[1][2]]']) {
       expect(() => lift(`{"data":${bad}}`)).toThrow(expect.objectContaining({ statusCode: 400 }));
     }
     expect(() => lift('{"data":[1,2],"more":{"data":[3]}}')).toThrow(expect.objectContaining({ statusCode: 400, message: expect.stringContaining('only one') }));
