@@ -118,7 +118,7 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     timeWindow: 60_000,
     // Shared by every API process in the distributed mode; if Redis is away the request
     // goes on (and meets 503 queue_unavailable where it needs Redis).
-    ...(service.redis ? { redis: service.redis, nameSpace: `${config.ADVPROBE_REDIS_PREFIX}:rate-limit:`, skipOnError: true } : {}),
+    ...(service.runtime.rateLimitStore ? { ...service.runtime.rateLimitStore, skipOnError: true } : {}),
     // Per API key when keys are on (the hook above ran first), else per client address.
     keyGenerator: (request) => request.owner ?? request.ip,
     allowList: (request) => PROBE_ROUTES.includes(request.routeOptions.url ?? ''),

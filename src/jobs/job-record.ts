@@ -1,9 +1,13 @@
+import type { JOB_KINDS } from './kinds';
+
 /**
  * A job as every transport and store sees it: plain JSON, no classes, so the same record
  * lives in a Map (embedded) or a Redis hash (distributed). The store and the queue know
  * only this; what a kind's spec, progress and result hold is the kind's business.
  */
-export type JobKind = 'classify' | 'infer' | 'attack' | 'evaluation' | 'training';
+
+/** A registered job kind's name (jobs/kinds/index.ts is the list). */
+export type JobKind = keyof typeof JOB_KINDS;
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);

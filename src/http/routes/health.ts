@@ -34,7 +34,7 @@ export function healthRoutes(service: Service, lifecycle: Lifecycle, overloaded:
           role: service.config.ADVPROBE_ROLE,
           model: service.catalog.manifest.name,
           backend: readiness.backend,
-          queueLength: readiness.status === 'unavailable' ? 0 : await service.queue.waiting().catch(() => 0),
+          queueLength: readiness.status === 'unavailable' ? 0 : await service.runtime.queue.waiting().catch(() => 0),
           ...(readiness.reason ? { reason: readiness.reason } : {}),
         };
         return reply.code(status === 'ready' ? 200 : 503).send(body);
