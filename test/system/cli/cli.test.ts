@@ -2,26 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { main } from '../../../src/cli/main';
 import { PIG, testDataPath } from '../../helpers/data';
+import { runCli as run } from '../../helpers/cli';
 import { tempModelsDir } from '../../helpers/models';
 
-/** Runs the CLI in this process; returns its exit code and what it printed on stdout. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
-
+// Usage errors, which load nothing: test/unit/cli/usage.test.ts.
 describe('npx advprobe (real ResNet50, in process)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'advprobe-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,16 +70,4 @@ describe('npx advprobe (real ResNet50, in process)', () => {
       rmSync(modelsDir, { recursive: true, force: true });
     }
   }, 120_000);
-
-  it.each([
-    [['train', 'somewhere'], /--labels/],
-    [['attack', 'x.jpg', '--steps', 'abc'], /steps/],
-    [['attack', 'x.jpg', '--colour', 'red'], /colour/],
-    [['eval', 'somewhere'], /--labels/],
-    [['frobnicate'], /usage/],
-  ])('%j exits 2 with a clear message before loading anything', async (args, message) => {
-    const { code, err, out } = await run(args);
-    expect(code).toBe(2);
-    expect(err + out).toMatch(message);
-  });
 });
