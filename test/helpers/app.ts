@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { ClassifierEngine } from '../../src/model/engine';
 import { tinyResNetShapedEngine } from './tiny-engine';
 
 /** The engine the app tests run on: ONNX Runtime, the default on CPU hosts, unless set. */
 export const TEST_BACKEND = (process.env.ADVPROBE_BACKEND ?? 'onnxruntime') as Config['ADVPROBE_BACKEND'];
-
-/** Both CPU engines, for the suites that must pass on each. */
-export const CPU_BACKENDS: Config['ADVPROBE_BACKEND'][] = ['onnxruntime', 'wasm'];
 
 /**
  * The real app (real ResNet50 in its worker thread), quiet, with test overrides.
@@ -26,11 +24,17 @@ export async function startApp(overrides: Partial<Config> = {}, waitReady = true
  * The real app on an injected tiny engine of ResNet50's shapes (224×224×3 → 1000 classes,
  * test/helpers/tiny-engine.ts) instead of the model on threads: for tests whose point is
  * the HTTP layer (validation, limits, auth, errors, documentation). Ready in milliseconds.
+ * `engine` replaces the tiny engine's factory (a gated or slow one, helpers/tiny-engine.ts);
+ * `waitReady: false` returns before it has loaded.
+ * In the http tier the overload guard is left out (helpers/no-overload-guard.js says why).
  */
-export async function startTinyApp(overrides: Partial<Config> = {}): Promise<FastifyInstance> {
+export async function startTinyApp(
+  overrides: Partial<Config> = {},
+  { engine = async () => tinyResNetShapedEngine(), waitReady = true }: { engine?: () => Promise<ClassifierEngine>; waitReady?: boolean } = {},
+): Promise<FastifyInstance> {
   const config = loadConfig(process.env, { ADVPROBE_RATE_LIMIT: 1_000_000, ...overrides });
-  const app = await buildApp({ config, fastify: { logger: false }, engine: async () => tinyResNetShapedEngine() });
+  const app = await buildApp({ config, fastify: { logger: false }, engine });
   await app.ready();
-  await app.model.whenAllReady();
+  if (waitReady) await app.model.whenAllReady();
   return app;
 }

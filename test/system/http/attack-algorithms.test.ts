@@ -4,7 +4,7 @@ import type { AttackResult } from '../../../src/contract/attack-schemas';
 import type { EvaluationResult } from '../../../src/contract/evaluation-schemas';
 import { readImagenetSamples } from '../../../scripts/imagenet-samples';
 import { expectAttackInvariants, postAttack } from '../../helpers/attack-checks';
-import { startApp, startTinyApp } from '../../helpers/app';
+import { startApp } from '../../helpers/app';
 import { PIG, readTestFile, testDataPath } from '../../helpers/data';
 import { waitFor } from '../../helpers/wait';
 
@@ -13,6 +13,7 @@ const HOG = 341;
 
 const attack = (app: FastifyInstance, fields: Record<string, string>) => postAttack(app, pig, fields);
 
+// Arguments that do not apply to an attack: test/http/attacks.test.ts.
 describe('the attack field on POST /v1/attacks (real ResNet50, seeded)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
@@ -87,49 +88,5 @@ describe('the attack field on POST /v1/attacks (real ResNet50, seeded)', () => {
     expect(result.epsilons[1].robustAccuracy).toBeLessThanOrEqual(result.epsilons[0].robustAccuracy);
     const csv = await request(app.server).get(`/v1/evaluations/${id}.csv`).expect(200);
     expect(csv.text.split('\r\n')[0]).toContain('_broken_by');
-  });
-});
-
-describe('attack arguments that do not apply are 400s naming the field', () => {
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await startTinyApp({ ADVPROBE_MAX_QUERIES: 500 });
-  });
-  afterAll(() => app?.close());
-
-  const refused: [Record<string, string>, string][] = [
-    [{ attack: 'square', steps: '5' }, 'steps: not used by square'],
-    [{ attack: 'square', loss: 'dlr' }, 'loss: square takes margin or ce'],
-    [{ attack: 'square', queries: '501' }, 'ADVPROBE_MAX_QUERIES'],
-    [{ attack: 'apgd-ce', stepSize: '0.01' }, 'stepSize: not used by apgd-ce'],
-    [{ attack: 'apgd-t', target: 'airliner' }, 'target: apgd-t chooses its own targets'],
-    [{ attack: 'apgd-t', targets: '9', steps: '200' }, 'steps × targets × restarts'],
-    [{ attack: 'pgd', queries: '10' }, 'queries: not used by pgd'],
-    [{ attack: 'fgsm', steps: '3' }, 'steps: not used by fgsm'],
-    [{ attack: 'apgd-ce', mode: 'minimal' }, 'mode: minimal searches with pgd only'],
-    [{ attack: 'cw' }, 'attack'],
-  ];
-  it.each(refused)('%j', async (fields, message) => {
-    const res = await attack(app, fields).expect(400);
-    expect(res.body.error.message).toContain(message);
-  });
-
-  it('the same on the query of a raw image body', async () => {
-    const res = await request(app.server).post('/v1/attacks?attack=square&steps=5').set('content-type', 'image/jpeg').send(pig).expect(400);
-    expect(res.body.error.message).toContain('steps: not used by square');
-  });
-
-  it('evaluations: unknown or repeated attacks, and fields none of the listed attacks use', async () => {
-    for (const [attacks, extra, message] of [
-      ['pgd,cw', {}, 'unknown attack "cw"'],
-      ['square,square', {}, 'listed twice'],
-      ['square', { steps: '3' }, 'steps: not used by square'],
-      ['autoattack', { stepSize: '0.01' }, 'stepSize: not used by apgd-ce, apgd-t, square'],
-    ] as const) {
-      let r = request(app.server).post('/v1/evaluations').field('attacks', attacks).field('epsilons', '1/255').field('label', 'hog');
-      for (const [k, v] of Object.entries(extra)) r = r.field(k, v);
-      const res = await r.attach('image', pig, 'pig.jpg').expect(400);
-      expect(res.body.error.message).toContain(message);
-    }
   });
 });

@@ -23,6 +23,7 @@ async function finished(app: FastifyInstance, id: string): Promise<{ status: str
   return (await request(app.server).get(`/v1/evaluations/${id}`)).body;
 }
 
+// Validation and limits: test/http/evaluations.test.ts.
 describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
   let app: FastifyInstance;
   let result: EvaluationResult;
@@ -32,16 +33,15 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
     const accepted = await post(app, { labels: labelsMap, epsilons: '1/255, 4/255', seed: '1' }).expect(202);
     id = accepted.body.id;
     expect(accepted.headers.location).toBe(`/v1/evaluations/${id}`);
-    // Classification goes on between the evaluation's model calls.
-    await waitFor(async () => ((await request(app.server).get(`/v1/evaluations/${id}`)).body.progress?.done ?? 0) > 0, 60_000);
-    const started = performance.now();
+    // Classification goes on between the evaluation's model calls: it is answered while the evaluation still runs.
+    await waitFor(async () => ((await request(app.server).get(`/v1/evaluations/${id}`)).body.progress?.done ?? 0) > 0, 300_000);
     const classified = await request(app.server).post('/v1/classify').attach('image', readTestFile(...PIG), 'pig.jpg').expect(200);
     expect(classified.body.predictions[0].label).toBe('hog');
-    expect(performance.now() - started).toBeLessThan(5000);
+    expect((await request(app.server).get(`/v1/evaluations/${id}`)).body.status).toBe('running');
     const done = await finished(app, id);
     expect(done.status).toBe('succeeded');
     result = done.result!;
-  });
+  }, 600_000);
   afterAll(() => app?.close());
 
   it('reports clean accuracy, empirical risk and the risks and accuracies per ε, with the tutorial\'s relations', () => {
@@ -99,24 +99,6 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
     await request(app.server).get(`/v1/evaluations/${accepted.body.id}.csv`).expect(409);
   });
 
-  const bad = (labels: string | undefined, extra: Record<string, string>) => ({ ...(labels === undefined ? {} : { labels }), ...extra });
-  const misnamed = JSON.stringify(Object.fromEntries(samples.map((s) => [s.name, 'no_such_label'])));
-  it.each([
-    ['no labels', bad(undefined, { epsilons: '1/255' }), 'label'],
-    ['no epsilons', bad(labelsMap, {}), 'epsilons'],
-    ['epsilons=abc', bad(labelsMap, { epsilons: 'abc' }), 'epsilons'],
-    ['epsilons=-1', bad(labelsMap, { epsilons: '-1' }), 'epsilons'],
-    ['epsilons=[1', bad(labelsMap, { epsilons: '[1' }), 'epsilons'],
-    ['a labels map without these files', bad('{"other.png": 3}', { epsilons: '1/255' }), 'labels'],
-    ['labels that are not JSON', bad('{not json', { epsilons: '1/255' }), 'labels'],
-    ['unknown label names', bad(misnamed, { epsilons: '1/255' }), 'labels'],
-    ['a target (evaluations are untargeted)', bad(labelsMap, { epsilons: '1/255', target: '3' }), 'target'],
-    ['steps=5000', bad(labelsMap, { epsilons: '1/255', steps: '5000' }), 'steps'],
-  ])('answers %s with 400 naming the field', async (_what, fields, field) => {
-    const res = await post(app, fields).expect(400);
-    expect(res.body.error.message).toContain(field);
-  });
-
   it('streams a finished evaluation as status, its progress log, then the result; Last-Event-ID skips what was seen', async () => {
     const stream = async (lastEventId?: string) => {
       let req = request(app.server).get(`/v1/evaluations/${id}/events`);
@@ -134,18 +116,5 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
     expect(all[all.length - 1][0]).toBe('result');
     const lastProgress = all[all.length - 2][1]!;
     expect(await stream(lastProgress)).toEqual([['status', undefined], all[all.length - 1]]);
-  });
-
-  it('refuses a raw body (415), an unknown id (404), too many images (400)', async () => {
-    await request(app.server).post('/v1/evaluations').set('content-type', 'image/jpeg').send(samples[0].data).expect(415);
-    await request(app.server).get('/v1/evaluations/nope').expect(404);
-    await request(app.server).get('/v1/evaluations/nope.csv').expect(404);
-    const small = await startApp({ ADVPROBE_MAX_EVALUATION_IMAGES: 2 }, false);
-    try {
-      const res = await post(small, { labels: labelsMap, epsilons: '1/255' }, samples.slice(0, 3)).expect(400);
-      expect(res.body.error.message).toContain('at most 2 images');
-    } finally {
-      await small.close();
-    }
   });
 });

@@ -2,29 +2,21 @@ import { markAsUntransferable } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { decodeToModelInput } from '../../../src/images/decode';
-import { startApp, startTinyApp } from '../../helpers/app';
+import { startApp } from '../../helpers/app';
+import { binaryBody, SIZE } from '../../helpers/inference-protocol';
 import { PIG, readTestFile, testDataPath } from '../../helpers/data';
 import { readImagenetSamples } from '../../../scripts/imagenet-samples';
 
 /**
  * The Open Inference Protocol (KServe V2 REST) as a client following the spec's examples
- * uses it: JSON tensors, the binary tensor data extension, output selection, errors.
+ * uses it, on the real model: JSON tensors, the binary tensor data extension, output selection.
+ * Its errors: test/http/inference-protocol.test.ts.
  */
-
-const SIZE = 224 * 224 * 3;
 
 /** An image as the protocol's input: FP32 HWC in [0, 1], exactly the pixels /v1/classify sees. */
 async function pixelsOf(image: Buffer): Promise<Float32Array> {
   const { pixels } = await decodeToModelInput(image, { width: 224, height: 224, resize: 'crop', maxInputPixels: 1e8 });
   return Float32Array.from(pixels, (p) => p / 255);
-}
-
-/** A request with the binary extension: the JSON header, then the inputs' raw little-endian bytes. */
-function binaryBody(json: object, data: Float32Array): { body: Buffer; headerLength: number } {
-  const header = Buffer.from(JSON.stringify(json));
-  const bytes = Buffer.alloc(data.length * 4);
-  data.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
-  return { body: Buffer.concat([header, bytes]), headerLength: header.length };
 }
 
 /** Splits a binary-extension response into its JSON header and the raw output bytes. */
@@ -161,58 +153,3 @@ async function forwardCalls(app: FastifyInstance): Promise<{ calls: number; imag
   const value = (name: string) => Number(new RegExp(`^advprobe_batch_size_${name}\\{kind="forward"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { calls: value('count'), images: value('sum') };
 }
-
-describe('Open Inference Protocol errors (tiny engine): {"error": "..."} with 400/401/404/413', () => {
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await startTinyApp({ ADVPROBE_MAX_BATCH: 2, ADVPROBE_MAX_UPLOAD_BYTES: 4 * 1024 * 1024 });
-  });
-  afterAll(() => app?.close());
-
-  const input = (over: Record<string, unknown> = {}) => ({ name: 'pixels', shape: [1, 224, 224, 3], datatype: 'FP32', data: new Array(SIZE).fill(0.5), ...over });
-  const infer = (body: unknown, model = 'resnet50') => request(app.server).post(`/v2/models/${model}/infer`).send(body as object);
-
-  it('works on the happy path first', async () => {
-    expect((await infer({ inputs: [input()] }).expect(200)).body.outputs).toHaveLength(2);
-  });
-
-  it.each([
-    ['an unknown input', { inputs: [input({ name: 'image' })] }, /unknown input "image"/],
-    ['a datatype other than FP32', { inputs: [input({ datatype: 'UINT8' })] }, /datatype must be FP32/],
-    ['a wrong shape', { inputs: [input({ shape: [1, 3, 224, 224] })] }, /shape must be \[N, 224, 224, 3\]/],
-    ['more images than ADVPROBE_MAX_BATCH', { inputs: [input({ shape: [3, 224, 224, 3] })] }, /N must be between 1 and 2/],
-    ['too few values for the shape', { inputs: [input({ data: [0.5, 0.5] })] }, /data holds 2 values/],
-    ['a value outside [0, 1]', { inputs: [input({ data: [...new Array(SIZE - 1).fill(0.5), 255] })] }, /must be in \[0, 1\]/],
-    ['a string among the data', { inputs: [input({ data: ['0.5', ...new Array(SIZE - 1).fill(0.5)] })] }, /data\[0\] is not a number/],
-    ['no inputs', { outputs: [] }, /inputs must hold exactly one tensor/],
-    ['an unknown output', { inputs: [input()], outputs: [{ name: 'features' }] }, /unknown output "features"/],
-  ])('%s is a 400 naming the problem', async (_what, body, message) => {
-    const res = await infer(body).expect(400);
-    expect(res.body).toEqual({ error: expect.stringMatching(message) });
-  });
-
-  it('refuses bad JSON, a header length past the body, a missing model and an oversized body in the same form', async () => {
-    const badJson = await request(app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/json').send('{"inputs": [').expect(400);
-    expect(badJson.body).toEqual({ error: expect.stringMatching(/not JSON/) });
-    const pastBody = await request(app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/octet-stream').set('inference-header-content-length', '999').send(Buffer.from('{}')).expect(400);
-    expect(pastBody.body).toEqual({ error: expect.stringMatching(/Inference-Header-Content-Length/) });
-    const wrongSize = binaryBody({ inputs: [input({ data: undefined, parameters: { binary_data_size: 12 } })] }, new Float32Array(3));
-    const res = await request(app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/octet-stream').set('inference-header-content-length', String(wrongSize.headerLength)).send(wrongSize.body).expect(400);
-    expect(res.body).toEqual({ error: expect.stringMatching(/binary_data_size must be 602112/) });
-    expect((await infer({ inputs: [input()] }, 'vgg16').expect(404)).body).toEqual({ error: expect.stringMatching(/unknown model 'vgg16'/) });
-    expect((await request(app.server).get('/v2/models/resnet50/nope').expect(404)).body).toEqual({ error: expect.any(String) });
-    const huge = await request(app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/octet-stream').send(Buffer.alloc(5 * 1024 * 1024)).expect(413);
-    expect(huge.body).toEqual({ error: expect.any(String) });
-  });
-
-  it('uses the API keys like every other route, with health left open for probes', async () => {
-    const keyed = await startTinyApp({ ADVPROBE_API_KEYS: 'secret-key' });
-    try {
-      expect((await request(keyed.server).post('/v2/models/resnet50/infer').send({ inputs: [input()] }).expect(401)).body).toEqual({ error: expect.stringMatching(/API key/) });
-      await request(keyed.server).get('/v2/health/ready').expect(200);
-      await request(keyed.server).post('/v2/models/resnet50/infer').set('authorization', 'Bearer secret-key').send({ inputs: [input()] }).expect(200);
-    } finally {
-      await keyed.close();
-    }
-  });
-});
