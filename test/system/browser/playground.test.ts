@@ -207,9 +207,16 @@ if (!available && !process.env.CI) console.warn(`playground browser test skipped
       els.filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label') && !el.textContent?.trim()).map((el) => el.id),
     );
     expect(unlabelled).toEqual([]);
+    // The drop zone is in the tab order between the file input and the API key, and Enter on it opens the file chooser.
     await page.focus('#drop');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBeTruthy();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('drop');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('API key');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.focus('#drop').then(() => page.keyboard.press('Enter'))]);
+    expect(chooser.isMultiple()).toBe(false);
     await page.setViewportSize({ width: 360, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
