@@ -40,7 +40,9 @@ describe('SIGTERM', () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const base = `http://127.0.0.1:${port}`;
     const server = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(__dirname, '..', '..', '..', 'src', 'server.ts')], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_BACKEND: 'wasm', ADVPROBE_SHUTDOWN_GRACE_MS: '1500' },
+      // wasm: the one end-to-end run of that engine (its own tests: test/engine/); one worker
+      // thread instead of one per core, as the point here is the shutdown, not the pool.
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_BACKEND: 'wasm', ADVPROBE_WORKERS: '1', ADVPROBE_SHUTDOWN_GRACE_MS: '1500' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
