@@ -38,7 +38,5 @@ module.exports = {
     roots: [`<rootDir>/test/${name}`],
     testMatch: ['**/*.test.ts'],
     transform: { '^.+\\.ts$': ['@swc/jest'] },
-    // The overload guard measures the test's own event loop where the model runs on it.
-    ...(name === 'http' ? { moduleNameMapper: { '^@fastify/under-pressure$': '<rootDir>/test/helpers/no-overload-guard.js' } } : {}),
   })),
 };
