@@ -33,7 +33,8 @@ describe('npx advprobe (real ResNet50, in process)', () => {
   it('eval DIR writes JSON, CSV, SVG and PNG and prints the table', async () => {
     const out = path.join(dir, 'eval');
     const samples = testDataPath('imagenet-samples');
-    const result = await run(['eval', samples, '--labels', path.join(samples, 'labels.json'), '--eps', '1/255,4/255', '--limit', '3', '--seed', '1', '--out', out]);
+    // No minimal-ε search (a bisection of PGD runs per image): the API's evaluation test has it.
+    const result = await run(['eval', samples, '--labels', path.join(samples, 'labels.json'), '--eps', '1/255,4/255', '--limit', '3', '--minimal', 'false', '--seed', '1', '--out', out]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/clean accuracy/);
     expect(readdirSync(out).sort()).toEqual(['evaluation.csv', 'evaluation.json', 'evaluation.png', 'evaluation.svg']);
