@@ -96,7 +96,10 @@ describe('POST /v1/trainings (real ResNet50 on ONNX Runtime, six ImageNet sample
 
     // Fine-tuning a fine-tuned model works; a taken name is a 409.
     await post(app, KEYS.a, { ...fields, name: 'robust-fc' }).expect(409);
-    const again = await post(app, KEYS.a, { ...fields, name: 'robust-fc-2', model: 'robust-fc', epochs: '1' }).expect(202);
+    // On two of the images, all trained on: a third of the first training's scoring work.
+    const two = samples.slice(0, 2);
+    const twoLabels = JSON.stringify(Object.fromEntries(two.map((s) => [s.name, s.classIndex])));
+    const again = await post(app, KEYS.a, { ...fields, labels: twoLabels, name: 'robust-fc-2', model: 'robust-fc', epochs: '1', holdout: '0' }, two).expect(202);
     const second = await finished(app, KEYS.a, again.body.id);
     expect(second.status).toBe('succeeded');
     expect(second.result?.model.source.from).toBe('robust-fc');
