@@ -353,13 +353,16 @@ function usesField(attack, id) {
   return $(id).closest('[data-for]').dataset.for.split(' ').includes(attack);
 }
 
-/** Shows the inputs of the chosen attack; APGD-T picks its own targets, so the targeted goal is off for it. */
+/** Whether the chosen attack picks its own targets (APGD-T): the targeted goal is off for it. */
+const refusesTarget = () => $('attack').selectedOptions[0]?.dataset.refusesTarget !== undefined;
+
+/** Shows the inputs of the chosen attack, and turns the targeted goal off for an attack that refuses a target. */
 function onAttackChange() {
   const attack = $('attack').value;
   for (const el of document.querySelectorAll('[data-for]')) el.hidden = !el.dataset.for.split(' ').includes(attack);
   const targetedRadio = document.querySelector('input[name=mode][value=targeted]');
-  targetedRadio.disabled = attack === 'apgd-t';
-  if (attack === 'apgd-t' && targetedRadio.checked) {
+  targetedRadio.disabled = refusesTarget();
+  if (refusesTarget() && targetedRadio.checked) {
     document.querySelector('input[name=mode][value=untargeted]').checked = true;
     $('target').disabled = true;
   }
@@ -396,7 +399,7 @@ function attackRequest() {
   if (usesField(attack, 'queries')) form.append('queries', $('queries').value);
   if (usesField(attack, 'targets')) form.append('targets', $('targets').value);
   form.append('topk', '5');
-  if (attack !== 'apgd-t' && document.querySelector('input[name=mode]:checked').value === 'targeted') {
+  if (!refusesTarget() && document.querySelector('input[name=mode]:checked').value === 'targeted') {
     if (!$('target').value.trim()) {
       setError('attack', 'Choose a target class, or switch to untargeted.');
       return null;

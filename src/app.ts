@@ -9,11 +9,12 @@ import underPressure from '@fastify/under-pressure';
 import { AppError } from './errors';
 import { registerAuth } from './http/auth';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
+import { Lifecycle, registerStoppingGate } from './http/lifecycle';
 import { validatorController } from './http/validators';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
-import { healthRoutes } from './http/routes/health';
+import { healthRoutes, PROBE_ROUTES } from './http/routes/health';
 import { inferenceProtocolRoutes } from './http/routes/inference-protocol';
 import { jobRoutes } from './http/routes/jobs';
 import { evaluationRoutes } from './http/routes/evaluations';
@@ -31,9 +32,6 @@ export interface AppOptions {
   /** The engine to run instead of loading the model (tests whose point is the HTTP layer). */
   engine?: EngineFactory;
 }
-
-/** The routes an API process serves; a worker process serves health, readiness and metrics only. */
-const WORKER_ROUTES = ['/healthz', '/readyz', '/metrics'];
 
 const { version } = require('../package.json') as { version: string };
 
@@ -64,9 +62,16 @@ export async function buildApp({ config, fastify = {}, engine }: AppOptions): Pr
       return service.model;
     },
   });
-  // Closing: new requests get 503 at once (return503OnClosing); running jobs get a grace
-  // period, then fail explicitly; then the workers and connections stop.
-  app.addHook('preClose', async () => service.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS));
+  // Stopping (http/lifecycle.ts): new work gets 503 shutting_down; running jobs get the grace,
+  // then fail explicitly; event streams end; then the workers stop. A listening server does
+  // this before closing (shutdown.ts), so the hooks find it done; app.close() alone runs it here.
+  const lifecycle = new Lifecycle(service);
+  app.decorate('lifecycle', lifecycle);
+  registerStoppingGate(app, lifecycle);
+  app.addHook('preClose', async () => {
+    await lifecycle.drain(config.ADVPROBE_SHUTDOWN_GRACE_MS);
+    await lifecycle.endStreams();
+  });
   app.addHook('onClose', async () => service.close());
   try {
     await registerEverything(app, config, service);
@@ -103,7 +108,8 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
       return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
     },
   });
-  await app.register(healthRoutes(service));
+  // Load never fails liveness; readiness reports it (the overload check is registered below, API processes only).
+  await app.register(healthRoutes(service, app.lifecycle, () => app.hasDecorator('isUnderPressure') && app.isUnderPressure()));
   await app.register(metricsRoutes(metrics));
   if (!jobs) return; // a worker process: nothing else to serve
 
@@ -112,22 +118,21 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     timeWindow: 60_000,
     // Shared by every API process in the distributed mode; if Redis is away the request
     // goes on (and meets 503 queue_unavailable where it needs Redis).
-    ...(service.redis ? { redis: service.redis, nameSpace: `${config.ADVPROBE_REDIS_PREFIX}:rate-limit:`, skipOnError: true } : {}),
+    ...(service.runtime.rateLimitStore ? { ...service.runtime.rateLimitStore, skipOnError: true } : {}),
     // Per API key when keys are on (the hook above ran first), else per client address.
     keyGenerator: (request) => request.owner ?? request.ip,
-    allowList: (request) => WORKER_ROUTES.slice(0, 2).includes(request.routeOptions.url ?? ''),
+    allowList: (request) => PROBE_ROUTES.includes(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
   });
   await app.register(underPressure, {
     maxEventLoopDelay: config.ADVPROBE_MAX_EVENT_LOOP_DELAY_MS,
-    retryAfter: 5,
-    customError: class extends AppError {
-      constructor() {
-        super(503, 'overloaded', 'the service is overloaded; retry later', { 'retry-after': '5' });
-      }
+    // The probes pass (they report load: health.ts); everything else gets 503 overloaded.
+    pressureHandler: async (request) => {
+      if (!PROBE_ROUTES.includes(request.routeOptions.url ?? '')) throw new AppError(503, 'overloaded', 'the service is overloaded; retry later', { 'retry-after': '5' });
     },
   });
+  // Files, fields and parts: each route reads with its own limits (upload.ts multipartLimits).
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });

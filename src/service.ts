@@ -1,14 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config';
-import { AppError } from './errors';
-import { toJobError, JobExecutor } from './jobs/job-executor';
-import type { JobStore } from './jobs/job-store';
+import { JobExecutor } from './jobs/job-executor';
 import { JobService } from './jobs/job-service';
-import { MemoryJobStore } from './jobs/memory/memory-job-store';
-import { MemoryWorkQueue } from './jobs/memory/memory-work-queue';
-import { BullmqWorkQueue } from './jobs/redis/bullmq-work-queue';
-import { RedisJobStore } from './jobs/redis/redis-job-store';
-import type { WorkQueue } from './jobs/work-queue';
+import { JOB_KINDS, WORKER_PROGRAM } from './jobs/kinds';
+import { createRuntime, type JobRuntime } from './jobs/runtime';
+import { timeLimit } from './jobs/time-limit';
 import type { Log } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { loadCatalog, type ModelCatalog } from './model/catalog';
@@ -16,7 +11,6 @@ import { ModelStore } from './model/model-store';
 import { ModelService, type EngineFactory } from './runtime/model-service';
 
 export type Role = Config['ADVPROBE_ROLE'];
-const RETRY_AFTER_SECONDS = 5;
 
 export interface Readiness {
   ready: boolean;
@@ -26,19 +20,17 @@ export interface Readiness {
 }
 
 /**
- * The service's parts for one process, by topology:
- * - embedded (no Redis; role all): memory store and queue, the model in this process;
- * - distributed: Redis store and BullMQ queue shared by every process; role api has the
- *   job service and no model, role worker the model and executor and no routes but health,
- *   role all both.
+ * The service's parts for one process. The job runtime (jobs/runtime.ts) holds what differs
+ * by topology; the role says which sides live here: role api has the job service and no
+ * model, role worker the model and executor and no routes but health, role all both.
  * The HTTP layer (app.ts) and the worker entry take what they need from here.
  */
 export class Service {
   readonly catalog: ModelCatalog;
   /** The base model and the trained ones, on disk (shared by every process of a deployment). */
   readonly models: ModelStore;
-  readonly store: JobStore;
-  readonly queue: WorkQueue;
+  /** Job store, work queue, event bus, rate-limit store: memory or Redis. */
+  readonly runtime: JobRuntime;
   /** The API side: submit, wait, cancel (roles all and api). */
   readonly jobs: JobService | null;
   /** The model worker side (roles all and worker). */
@@ -56,28 +48,13 @@ export class Service {
     const role = config.ADVPROBE_ROLE;
     this.catalog = loadCatalog(config.ADVPROBE_MODELS_DIR);
     this.models = new ModelStore(config.ADVPROBE_MODELS_DIR);
-    const ttlSeconds = config.ADVPROBE_JOB_TTL_S;
-    if (config.ADVPROBE_REDIS_URL) {
-      const prefix = config.ADVPROBE_REDIS_PREFIX;
-      const activeTtlSeconds = Math.ceil(config.ADVPROBE_JOB_TIMEOUT_MS / 1000) + 3600;
-      this.store = new RedisJobStore({ url: config.ADVPROBE_REDIS_URL, ttlSeconds, activeTtlSeconds, prefix });
-      this.queue = new BullmqWorkQueue({ url: config.ADVPROBE_REDIS_URL, maxWaiting: config.ADVPROBE_QUEUE_SIZE, retryAfterSeconds: RETRY_AFTER_SECONDS, keepFailedSeconds: ttlSeconds, prefix });
-      // A job whose worker died (BullMQ found its lock expired) ends here, whoever hears it first.
-      this.queue.onLost((id, reason) => {
-        const error = toJobError(new AppError(500, 'worker_crashed', `the model worker process stopped while running this job (${reason})`));
-        void this.store.finish(id, { status: 'failed', error }).catch(() => undefined);
-      });
-    } else {
-      this.store = new MemoryJobStore({ ttlSeconds, maxJobs: config.ADVPROBE_MAX_JOBS });
-      this.queue = new MemoryWorkQueue({ maxWaiting: config.ADVPROBE_QUEUE_SIZE, retryAfterSeconds: RETRY_AFTER_SECONDS });
-    }
-    this.model = role === 'api' ? null : new ModelService(config, log, engine);
-    const model = this.model;
-    // Embedded, this process's model is the only one: refuse at once while it loads. Distributed, jobs wait in Redis for any worker.
-    const admit = model && !config.ADVPROBE_REDIS_URL ? () => model.assertReady() : undefined;
-    this.jobs = role === 'worker' ? null : new JobService(this.store, this.queue, { timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, admit });
-    this.metrics = createMetrics({ model: this.model, waiting: () => this.queue.waiting() });
-    this.executor = this.model ? new JobExecutor(this.store, this.model, this.models, { timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS, trainingTimeoutMs: config.ADVPROBE_TRAINING_TIMEOUT_MS }, log, this.metrics) : null;
+    const runtime = (this.runtime = createRuntime(config));
+    const model = (this.model = role === 'api' ? null : new ModelService(config, log, WORKER_PROGRAM, engine));
+    const limitOf = (kind: keyof typeof JOB_KINDS) => timeLimit(config, JOB_KINDS[kind].timeLimit);
+    const admit = runtime.admission(model ? () => model.assertReady() : null);
+    this.jobs = role === 'worker' ? null : new JobService(runtime.store, runtime.queue, { timeLimit: limitOf, admit });
+    this.metrics = createMetrics({ model, waiting: () => runtime.queue.waiting() });
+    this.executor = model ? new JobExecutor(runtime, model, this.models, limitOf, log, this.metrics) : null;
   }
 
   /** Starts taking jobs once the model is ready (a loading worker must not hold any). */
@@ -85,22 +62,18 @@ export class Service {
     const { model, executor } = this;
     if (!model || !executor) return;
     await executor.start();
-    model.onReady(() => this.queue.resize());
+    model.onReady(() => this.runtime.queue.resize());
     void model.whenReady().then(
       async () => {
-        if (!this.closed) await this.queue.consume((job) => executor.run(job), () => model.slots());
+        if (!this.closed) await this.runtime.queue.consume((job) => executor.run(job), () => model.slots());
       },
       (err: unknown) => this.log.error({ err }, 'the model did not load: this process takes no jobs'),
     );
   }
 
-  /** The Redis connection the rate limit shares, in the distributed mode. */
-  get redis(): Redis | null {
-    return this.store instanceof RedisJobStore ? this.store.connection : null;
-  }
-
   readiness(): Readiness {
-    if (this.store instanceof RedisJobStore && !this.store.connected) return { ready: false, status: 'unavailable', backend: null, reason: 'Redis is unreachable' };
+    const shared = this.runtime.readiness();
+    if (!shared.ready) return { ready: false, status: 'unavailable', backend: null, reason: shared.reason };
     if (!this.model) return { ready: true, status: 'ready', backend: null };
     const state = this.model.state;
     return {
@@ -112,17 +85,13 @@ export class Service {
   }
 
   /**
-   * Shutdown, step one: take no new jobs, fail the ones waiting in this process's memory
-   * (in Redis they wait for other workers), give running ones `graceMs`, then stop them
-   * with shutting_down.
+   * Shutdown, step one: take no new jobs, fail the ones only this process holds (the
+   * runtime's drain), give running ones `graceMs`, then stop them with shutting_down.
    */
   async drain(graceMs: number): Promise<void> {
-    if (this.queue instanceof MemoryWorkQueue) {
-      const error = toJobError(new AppError(503, 'shutting_down', 'the service is shutting down'));
-      await Promise.all(this.queue.takeWaiting().map((job) => this.store.finish(job.id, { status: 'failed', error })));
-    }
+    await this.runtime.drain();
     if (!this.executor) return;
-    const stopped = this.queue.stopConsuming();
+    const stopped = this.runtime.queue.stopConsuming();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
     if ((await Promise.race([stopped, late])) === 'late') {
@@ -138,8 +107,8 @@ export class Service {
     this.closed = true;
     this.executor?.abortAll();
     this.executor?.close();
-    await this.queue.close();
+    await this.runtime.queue.stopConsuming();
     await this.model?.close();
-    await this.store.close();
+    await this.runtime.close();
   }
 }

@@ -10,13 +10,22 @@
  * −(z_y − z_t)/(z_π1 − (z_π3 + z_π4)/2) on the samples no earlier target has broken.
  * Calls per run: at most targets × steps gradient passes and targets forward passes.
  */
-import type { AttackAlgorithm, AttackProblem, AttackRun, StepHooks } from './algorithm';
-import { apgdRun } from './apgd';
+import type { AttackDefinition, AttackProblem, AttackRun } from './algorithm';
+import { APGD_ARGUMENTS, apgdRun, resolveApgd } from './apgd';
 import { activeIndices } from './batch';
+import { keepBest, spreadHooks, subProblem, subStart } from './subset';
 import { dlrValue, topIndices } from './losses';
 
-export const apgdT: AttackAlgorithm = {
+export const DEFAULT_TARGETS = 9;
+
+export const apgdT: AttackDefinition<'apgd-t'> = {
   name: 'apgd-t',
+  title: 'APGD-T (targets the likeliest classes)',
+  arguments: { ...APGD_ARGUMENTS, targets: String(DEFAULT_TARGETS) },
+  losses: ['dlr'],
+  refusesTarget: 'apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD',
+  resolve: (choices) => ({ ...resolveApgd(choices), targets: choices.targets ?? DEFAULT_TARGETS }),
+  budget: (settings) => ({ gradient: settings.steps * settings.targets, forward: settings.targets, of: 'steps × targets' }),
   steps: (settings) => settings.steps * settings.targets,
   async run(engine, problem, settings, start, random, hooks) {
     const { labels } = problem;
@@ -29,47 +38,14 @@ export const apgdT: AttackAlgorithm = {
     for (let t = 0; t < targets; t++) {
       const active = activeIndices(done);
       if (active.length === 0) break;
-      const sub: AttackProblem = {
-        xs: active.map((i) => problem.xs[i]),
-        labels: active.map((i) => labels[i]),
-        targets: active.map(() => null), // success stays untargeted
-        cleanLogits: active.map((i) => problem.cleanLogits[i]),
-      };
-      const subStart = typeof start === 'object' ? { from: active.map((i) => start.from[i]) } : start;
-      const run = await apgdRun(engine, sub, { ...settings, loss: 'dlr' }, subStart, random, offsetHooks(hooks, t * settings.steps, count, active), {
+      const sub: AttackProblem = { ...subProblem(problem, active), targets: active.map(() => null) }; // success stays untargeted
+      const run = await apgdRun(engine, sub, { ...settings, loss: 'dlr' }, subStart(start, active), random, spreadHooks(hooks, active, count, t * settings.steps), {
         lossTargets: active.map((i) => ranked[i][t]),
         objective: (z, j) => untargeted(z, active[j]),
       });
-      best = merge(best, run, active, count);
+      best = keepBest(best, run, active, count);
       active.forEach((i) => (done[i] = best!.success[i]));
     }
     return best!;
   },
 };
-
-/** Folds a run over a subset into the best so far: success first, then the higher objective. */
-function merge(best: AttackRun | null, run: AttackRun, active: number[], count: number): AttackRun {
-  const out: AttackRun = best ?? { delta: new Array(count), logits: new Array(count), success: new Array(count).fill(false), objective: new Array(count).fill(-Infinity) };
-  active.forEach((i, j) => {
-    const better = run.success[j] !== out.success[i] ? run.success[j] : run.objective[j] > out.objective[i];
-    if (!better && out.delta[i]) return;
-    out.delta[i] = run.delta[j];
-    out.logits[i] = run.logits[j];
-    out.success[i] = run.success[j];
-    out.objective[i] = run.objective[j];
-  });
-  return out;
-}
-
-/** Step hooks of a subset run, seen as steps of the whole batch. */
-function offsetHooks(hooks: StepHooks, offset: number, count: number, active: number[]): StepHooks {
-  const spread = <T>(values: T[], empty: T): T[] => {
-    const out = Array.from({ length: count }, () => empty);
-    active.forEach((i, j) => (out[i] = values[j]));
-    return out;
-  };
-  return {
-    beforeStep: hooks.beforeStep,
-    onStep: hooks.onStep && ((step, objectives, logits, deltas) => hooks.onStep!(offset + step, spread(objectives, NaN), spread(logits, null), spread(deltas, null))),
-  };
-}

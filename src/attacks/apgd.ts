@@ -17,9 +17,10 @@
  * that met the success criterion, else the point of the highest loss.
  */
 import type { ClassifierEngine } from '../model/engine';
-import type { AttackAlgorithm, AttackProblem, AttackRun, StartPoint, StepHooks } from './algorithm';
+import type { AttackChoices, AttackDefinition, AttackProblem, AttackRun, StartPoint, StepHooks } from './algorithm';
 import { activeIndices, add, batchLogits, pack, startingDeltas } from './batch';
 import { isSuccess, objectiveCoefficients, objectiveValue } from './losses';
+import { DEFAULT_STEPS } from './pgd';
 import { ascend, clampToBox, projectToBall } from './projection';
 import type { Random } from './random';
 import type { AttackSettings, LossKind } from './types';
@@ -27,15 +28,26 @@ import type { AttackSettings, LossKind } from './types';
 export const MOMENTUM = 0.75;
 export const RHO = 0.75;
 
-export const apgdCe: AttackAlgorithm = {
+/** The arguments of every APGD: N steps, a random start as AutoAttack starts; η starts at 2ε (reported as the step size). */
+export const APGD_ARGUMENTS = { steps: '10', randomStart: 'true' };
+export const resolveApgd = (choices: AttackChoices) => ({ steps: choices.steps ?? DEFAULT_STEPS, stepSize: 2 * choices.epsilon, randomStart: choices.randomStart ?? true });
+
+export const apgdCe: AttackDefinition<'apgd-ce'> = {
   name: 'apgd-ce',
+  title: 'APGD-CE (Auto-PGD)',
+  arguments: APGD_ARGUMENTS,
+  losses: ['ce'],
+  resolve: resolveApgd,
+  budget: (settings) => ({ gradient: settings.steps, forward: 1, of: 'steps' }),
   steps: (settings) => settings.steps,
   run: (engine, problem, settings, start, random, hooks) => apgdRun(engine, problem, { ...settings, loss: 'ce' }, start, random, hooks),
 };
 
-export const apgdDlr: AttackAlgorithm = {
+export const apgdDlr: AttackDefinition<'apgd-dlr'> = {
+  ...apgdCe,
   name: 'apgd-dlr',
-  steps: (settings) => settings.steps,
+  title: 'APGD-DLR',
+  losses: ['dlr'],
   run: (engine, problem, settings, start, random, hooks) => apgdRun(engine, problem, { ...settings, loss: 'dlr' }, start, random, hooks),
 };
 

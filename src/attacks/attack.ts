@@ -2,9 +2,11 @@
  * The shared wrapper around every attack's loop (Foolbox's idea: the attack implements its
  * loop, algorithm.ts; one wrapper does the rest): resolves the true label and the target from the clean
  * prediction, runs the restarts and keeps the best δ per sample (success first, then the
- * higher objective), then quantises the adversarial image to 8 bits exactly as it is
- * returned, classifies that again, and — with quantize=refine — takes a few L∞ steps on
- * the 8-bit grid when rounding undid the attack.
+ * higher objective, runner.ts, which also checks every δ against the ball and the box), then
+ * quantises the adversarial image to 8 bits exactly as it is returned, classifies that
+ * again, and — with quantize=refine — takes a few L∞ steps on the 8-bit grid when rounding
+ * undid the attack; the 8-bit image goes through the same check, with half a grey level of
+ * rounding allowed.
  */
 import { toBytes, toUnit } from '../images/unit-pixels';
 import type { ClassifierEngine } from '../model/engine';
@@ -16,8 +18,8 @@ import { add, batchLogits, subtract } from './batch';
 import { countingEngine, type CallCounts } from './counting-engine';
 import { norms } from './projection';
 import { seededRandom } from './random';
-import { algorithmOf } from './registry';
-import { bestOfRestarts } from './restarts';
+import { attackOf } from './registry';
+import { assertInBounds, runBatch } from './runner';
 import { AttackInputError, type AttackSample, type MinimalSearch, type AttackSettings, type TargetSpec } from './types';
 
 /** Most grid steps tried when rounding to 8 bits undid the attack. */
@@ -70,7 +72,7 @@ export async function runAttack(
   const label = sample.label ?? argmaxExcept(cleanLogits, -1);
   const target = resolveTarget(sample.target, label, clean, random);
   const problem = { xs: [sample.x], labels: [label], targets: [target], cleanLogits: [cleanLogits] };
-  const totalSteps = algorithmOf(settings.attack).steps(settings) * settings.restarts * (search ? maxProbes(search) : 1);
+  const totalSteps = attackOf(settings.attack).steps(settings) * settings.restarts * (search ? maxProbes(search) : 1);
   const counted = countingEngine(engine);
   const tracker = progressTracker(label, target, cleanLogits, totalSteps, hooks);
 
@@ -83,11 +85,14 @@ export async function runAttack(
     searchOutcome = found.outcome;
     epsilon = found.outcome.minimalEpsilon ?? search.epsilonMax;
   } else {
-    run = await bestOfRestarts(counted.engine, problem, settings, random, tracker.hooksAt(settings.epsilon), false);
+    run = await runBatch(counted.engine, problem, settings, random, { hooks: tracker.hooksAt(settings.epsilon) });
   }
   const xAdv = add(sample.x, run.delta[0]);
   const quantized = await quantize(engine, sample.x, xAdv, label, target, { ...settings, epsilon }, hooks);
   const quantizedDelta = subtract(toUnit(quantized.pixels), sample.x);
+  // The re-check: rounding moves each pixel by at most half a grey level, refining stays on the grid inside the ball.
+  const roundingSlack = (0.5 / 255) * (settings.norm === 'linf' ? 1 : Math.sqrt(sample.x.length));
+  assertInBounds(sample.x, quantizedDelta, { ...settings, epsilon: epsilon + roundingSlack, clamp: true });
   return {
     label,
     target,

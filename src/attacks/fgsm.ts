@@ -9,11 +9,19 @@
  * uniform point of the ball), clamp (default true). The one step is projected back into the
  * ball. Calls per run: one gradient pass and one forward pass.
  */
-import type { AttackAlgorithm } from './algorithm';
+import type { AttackDefinition } from './algorithm';
 import { pgdRun } from './pgd';
 
-export const fgsm: AttackAlgorithm = {
+export const fgsm: AttackDefinition<'fgsm'> = {
   name: 'fgsm',
+  title: 'FGSM (one step)',
+  arguments: { stepSize: 'ε (1.25·ε with randomStart)', loss: 'ce', randomStart: 'false' },
+  losses: ['ce', 'margin', 'dlr'],
+  resolve: (choices) => {
+    const randomStart = choices.randomStart ?? false;
+    return { steps: 1, stepSize: choices.stepSize ?? (randomStart ? 1.25 : 1) * choices.epsilon, randomStart };
+  },
+  budget: () => ({ gradient: 1, forward: 1, of: 'steps' }),
   steps: () => 1,
   // One signed step is PGD with one step: the same loop, so the same projection and checks.
   run: (engine, problem, settings, start, random, hooks) => pgdRun(engine, problem, { ...settings, steps: 1, optimizer: 'sign', earlyStop: false }, start, random, hooks),

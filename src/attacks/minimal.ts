@@ -16,7 +16,7 @@ import type { ClassifierEngine } from '../model/engine';
 import type { AttackProblem, AttackRun, StepHooks } from './algorithm';
 import { norms } from './projection';
 import type { Random } from './random';
-import { bestOfRestarts } from './restarts';
+import { runBatch } from './runner';
 import type { MinimalSearch, AttackSettings } from './types';
 
 export interface SearchOutcome {
@@ -52,8 +52,8 @@ export async function searchMinimalEpsilon(
   const probe = async (epsilon: number, from: Float32Array[] | undefined): Promise<AttackRun> => {
     // The step size is given at epsilonMax and scales with the radius.
     const at = { ...settings, epsilon, stepSize: (settings.stepSize * epsilon) / search.epsilonMax, earlyStop: true };
-    const first = from ? { from } : settings.randomStart ? 'random' : 'zero';
-    const run = await bestOfRestarts(engine, problem, at, random, hooksAt(epsilon), true, first);
+    const first = from ? { from } : undefined;
+    const run = await runBatch(engine, problem, at, random, { first, untilSuccess: true, hooks: hooksAt(epsilon) });
     probes.push({ epsilon, success: run.success[0] });
     return run;
   };

@@ -11,15 +11,25 @@
  * Calls per run: `steps` gradient passes and one forward pass.
  */
 import type { ClassifierEngine } from '../model/engine';
-import type { AttackAlgorithm, AttackProblem, AttackRun, StartPoint, StepHooks } from './algorithm';
+import type { AttackDefinition, AttackProblem, AttackRun, StartPoint, StepHooks } from './algorithm';
 import { activeIndices, add, finishRun, pack, startingDeltas } from './batch';
 import { isSuccess, objectiveCoefficients, objectiveValue } from './losses';
 import { ascend, clampToBox, projectToBall } from './projection';
 import type { Random } from './random';
 import type { AttackSettings } from './types';
 
-export const pgd: AttackAlgorithm = {
+export const DEFAULT_STEPS = 10;
+
+export const pgd: AttackDefinition<'pgd'> = {
   name: 'pgd',
+  title: 'PGD (Madry et al.)',
+  arguments: { steps: '10', stepSize: '2.5·ε/steps', optimizer: 'sign', loss: 'ce', randomStart: 'false' },
+  losses: ['ce', 'margin', 'dlr'],
+  resolve: (choices) => {
+    const steps = choices.steps ?? DEFAULT_STEPS;
+    return { steps, stepSize: choices.stepSize ?? (2.5 * choices.epsilon) / steps, optimizer: choices.optimizer ?? 'sign', randomStart: choices.randomStart ?? false };
+  },
+  budget: (settings) => ({ gradient: settings.steps, forward: 1, of: 'steps' }),
   steps: (settings) => settings.steps,
   run: (engine, problem, settings, start, random, hooks) => pgdRun(engine, problem, settings, start, random, hooks),
 };

@@ -16,7 +16,7 @@
  * A run ignores the start point it is given: Square always starts from its own random init.
  */
 import type { ClassifierEngine } from '../model/engine';
-import type { AttackAlgorithm, AttackProblem, AttackRun, StepHooks } from './algorithm';
+import type { AttackDefinition, AttackProblem, AttackRun, StepHooks } from './algorithm';
 import { activeIndices, add, batchLogits } from './batch';
 import { isSuccess, objectiveValue } from './losses';
 import { clampToBox, norms } from './projection';
@@ -26,8 +26,16 @@ import type { AttackSettings } from './types';
 export const P_INIT = 0.8;
 const CHANNELS = 3;
 
-export const square: AttackAlgorithm = {
+export const DEFAULT_QUERIES = 1000;
+
+export const square: AttackDefinition<'square'> = {
   name: 'square',
+  title: 'Square (no gradients)',
+  arguments: { queries: String(DEFAULT_QUERIES), loss: 'margin' },
+  losses: ['margin', 'ce'],
+  resolve: (choices) => ({ queries: choices.queries ?? DEFAULT_QUERIES }),
+  // Score-based: its forward passes are bounded by ADVPROBE_MAX_QUERIES, not the step limit.
+  budget: (settings) => ({ gradient: 0, forward: settings.queries, of: 'queries' }),
   steps: (settings) => settings.queries,
   run: (engine, problem, settings, _start, random, hooks) => squareRun(engine, problem, settings, random, hooks),
 };

@@ -4,19 +4,16 @@ export type StepRule = 'sign' | 'sgd';
 export type LossKind = 'ce' | 'margin' | 'dlr';
 export type QuantizeMode = 'refine' | 'round';
 
-/** Every attack behind the one interface (attacks/algorithm.ts), one file each. */
-export const ATTACK_NAMES = ['pgd', 'fgsm', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'square'] as const;
-export type AttackName = (typeof ATTACK_NAMES)[number];
+/** Every attack is one definition (attacks/algorithm.ts), one file each, listed in registry.ts. */
+import type { ArgumentValues } from './arguments';
+import type { AttackName } from './registry';
+export type { AttackName };
 
-export interface AttackSettings {
+/** The settings every attack shares; its own arguments (steps, loss, queries, …) are arguments.ts's. */
+export interface SharedSettings {
   attack: AttackName;
   norm: Norm;
   epsilon: number;
-  steps: number;
-  stepSize: number;
-  optimizer: StepRule;
-  loss: LossKind;
-  randomStart: boolean;
   /** Number of runs; runs after the first always start at random. The best δ per sample is kept. */
   restarts: number;
   earlyStop: boolean;
@@ -24,11 +21,9 @@ export interface AttackSettings {
   seed: number;
   /** refine: if rounding to 8 bits undoes the attack, take a few more steps on the 8-bit grid. */
   quantize: QuantizeMode;
-  /** square: forward passes per run. */
-  queries: number;
-  /** apgd-t: the most likely other classes it targets, one after another. */
-  targets: number;
 }
+
+export interface AttackSettings extends SharedSettings, ArgumentValues {}
 
 /** mode=minimal: bisect ε in (0, epsilonMax] down to `tolerance` (pixel units). */
 export interface MinimalSearch {

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import sharp from 'sharp';
@@ -60,6 +60,7 @@ export async function attackCommand(file: string, flags: Flags): Promise<void> {
   const ctx = openContext();
   const fields = parseFields(AttackFields, asFields(flags, ['out']));
   const spec = resolveAttackRequest(fields, ctx.labels, attackLimits(ctx.config));
+  const outDir = writableFolder(typeof flags.out === 'string' ? flags.out : path.dirname(file));
   const image = await ctx.decode(readFileSync(file));
   await withModel(ctx, async (engine) => {
     const bar = progressBar('step');
@@ -67,7 +68,7 @@ export async function attackCommand(file: string, flags: Flags): Promise<void> {
       onProgress: (p) => bar.update(p.step + 1, { total: p.steps }),
     }, spec.search);
     bar.stop();
-    const base = path.join(typeof flags.out === 'string' ? flags.out : path.dirname(file), path.parse(file).name);
+    const base = path.join(outDir, path.parse(file).name);
     const { width, height } = image;
     const written: string[] = [];
     for (const [suffix, pixels] of [
@@ -116,7 +117,6 @@ export async function evaluateCommand(dir: string, flags: Flags): Promise<void> 
     const found = result.images.map((r) => r.minimalEpsilon).filter((m): m is number => m !== null).sort((a, b) => a - b);
     if (found.length) console.log(`minimal ε × 255: median ${(found[Math.floor(found.length / 2)] * 255).toFixed(3)} over ${found.length} images flipped`);
 
-    mkdirSync(outDir, { recursive: true });
     const out = (ext: string) => path.join(outDir, `evaluation.${ext}`);
     writeFileSync(out('json'), JSON.stringify({ settings, ...result }, null, 2));
     writeFileSync(out('csv'), evaluationCsv(result, ctx.labels));
@@ -165,7 +165,6 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
       }
     }
     console.log(`training ${report.seconds.training.toFixed(0)} s (${(report.seconds.training / settings.epochs).toFixed(1)} s per epoch); scoring ${report.seconds.before.toFixed(0)} s before, ${report.seconds.after.toFixed(0)} s after`);
-    mkdirSync(outDir, { recursive: true });
     const out = (ext: string) => path.join(outDir, `training.${ext}`);
     writeFileSync(out('json'), JSON.stringify({ settings, model: saved.manifest, ...report }, null, 2));
     const svg = trainingPlotSvg(report, `Adversarial training of ${source.manifest.name} (${settings.trainable}, ε = ${+(settings.epsilon * 255).toFixed(3)}/255)`);
@@ -184,7 +183,18 @@ function labelledSet(command: string, dir: string, flags: Flags, ctx: CliContext
   const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
   if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
-  return { names, labelOf, outDir: typeof flags.out === 'string' ? flags.out : '.' };
+  return { names, labelOf, outDir: writableFolder(typeof flags.out === 'string' ? flags.out : '.') };
+}
+
+/** Creates the output folder and checks it is writable before any computing, so a long run is not lost at the end. */
+function writableFolder(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw badRequest('invalid_parameter', `--out ${dir}: cannot write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return dir;
 }
 
 async function decodeLabelled(dir: string, { names, labelOf }: { names: string[]; labelOf: Map<string, number> }, ctx: CliContext): Promise<EvaluationImage[]> {

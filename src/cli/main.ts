@@ -8,6 +8,8 @@
  * environment variables as the service (ADVPROBE_BACKEND, ADVPROBE_RESIZE, ...).
  */
 import { parseArgs } from 'node:util';
+import { ATTACK_NAMES } from '../attacks/registry';
+import { attackUsage } from '../attacks/docs';
 import { AppError } from '../errors';
 import { AttackFields } from '../contract/attack-params';
 import { EvaluationFields } from '../contract/evaluation-params';
@@ -16,16 +18,18 @@ import { attackCommand, classifyCommand, evaluateCommand, trainCommand } from '.
 
 const USAGE = `usage:
   advprobe classify FILE... [--topk N]
-  advprobe attack FILE [--attack pgd|fgsm|apgd-ce|apgd-dlr|apgd-t|square] [--epsilon 2/255] [--steps 10]
-                       [--queries 1000] [--targets 9] [--target LABEL|INDEX|random|least-likely] [--mode attack|minimal]
-                       [--norm linf|l2] [--loss ce|margin|dlr] [--optimizer sign|sgd] [--seed N] [--out DIR] ...
-  advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks pgd|autoattack|LIST] [--steps 10]
-                       [--targets 9] [--queries 1000] [--limit N] [--out DIR] ...
+  advprobe attack FILE [--attack ${ATTACK_NAMES.join('|')}] [--epsilon 2/255] [ARGUMENTS of the attack]
+                       [--target LABEL|INDEX|random|least-likely] [--mode attack|minimal] [--norm linf|l2] [--seed N] [--out DIR] ...
+  advprobe eval DIR --labels labels.json --eps 1/255,2/255,4/255 [--attacks pgd|autoattack|LIST] [ARGUMENTS]
+                       [--limit N] [--out DIR] ...
   advprobe train DIR --labels labels.json [--out DIR] [--name NAME] [--model NAME] [--epsilon 1/255] [--attackSteps 3]
                        [--trainable fc|last-stage|all] [--epochs 4] [--batchSize 8] [--learningRate 1e-4] [--holdout 0.2] [--seed N] ...
 Options take the names of the HTTP fields (openapi.yaml); attack writes FILE's PNGs next to it (or in --out);
 eval writes evaluation.json, .csv, .svg and .png to --out (default: the current folder);
-train writes training.json, .svg and .png there and saves the new model in ADVPROBE_MODELS_DIR.`;
+train writes training.json, .svg and .png there and saves the new model in ADVPROBE_MODELS_DIR.
+--out folders are created (and checked writable) before anything is computed.
+attacks and their arguments, with their defaults:
+${attackUsage()}`;
 
 export async function main(argv: string[]): Promise<number> {
   // Every option takes a value (--steps 20, --randomStart true); the schemas convert them.

@@ -1,25 +1,23 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { LOSSES, settingsFor, UNUSED_CHOICES, type AttackChoices } from '../attacks/defaults';
-import { ATTACK_NAMES, type AttackName, type AttackSettings, type MinimalSearch, type TargetSpec } from '../attacks/types';
+import { Kind, Type, type Static } from '@sinclair/typebox';
+import { ARGUMENT_NAMES, ARGUMENTS, Fraction } from '../attacks/arguments';
+import { lossesOf, settingsFor, takes, type AttackChoices } from '../attacks/defaults';
+import { argumentFields, attackNamesText } from '../attacks/docs';
+import type { AttackName, AttackSettings, MinimalSearch, TargetSpec } from '../attacks/types';
 import { maxProbes } from '../attacks/minimal';
-import { algorithmOf } from '../attacks/registry';
+import { ATTACK_NAMES, attackOf } from '../attacks/registry';
 import { randomSeed } from '../attacks/random';
 import { badRequest } from '../errors';
 import { classIndexOf } from '../model/labels';
 import { TopK } from './classify';
 import { ModelField } from './model-field';
 
-export const Fraction = (description: string) =>
-  Type.String({ pattern: '^\\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\\s*/\\s*[0-9.]+([eE][-+]?[0-9]+)?)?\\s*$', description });
+export { Fraction };
 
 /** The fields of POST /v1/attacks (multipart text fields, or the query with a raw image body). */
 export const AttackNameField = Type.Union(
   ATTACK_NAMES.map((name) => Type.Literal(name)),
-  { description: 'pgd (default), fgsm, apgd-ce, apgd-dlr, apgd-t or square (README: "Attacks")' },
+  { description: `${attackNamesText()}; default ${ATTACK_NAMES[0]} (the arguments' descriptions say which attack takes which)` },
 );
-
-export const Queries = Type.Integer({ minimum: 1, description: 'square: forward passes per run, the initial point included; default 1000' });
-export const Targets = Type.Integer({ minimum: 1, maximum: 999, description: 'apgd-t: how many of the most likely other classes it targets in turn; default 9' });
 
 export const AttackFields = Type.Object(
   {
@@ -35,13 +33,7 @@ export const AttackFields = Type.Object(
     label: Type.Optional(Type.String({ description: 'true class (index or label name); default: the clean top-1' })),
     norm: Type.Optional(Type.Union([Type.Literal('linf'), Type.Literal('l2')], { default: 'linf' })),
     epsilon: Type.Optional(Fraction('radius ε in pixel units of [0, 1], a number or a fraction such as 2/255; default 2/255')),
-    steps: Type.Optional(Type.Integer({ minimum: 1, description: 'gradient steps of pgd and the APGDs (apgd-t: per target); default 10' })),
-    stepSize: Type.Optional(Fraction('pgd and fgsm: step size α (learning rate for sgd); default 2.5·ε/steps for pgd, ε for fgsm (1.25·ε with randomStart); with mode=minimal, the step at epsilonMax, scaled with each probe\'s ε')),
-    optimizer: Type.Optional(Type.Union([Type.Literal('sign'), Type.Literal('sgd')], { description: 'pgd: sign, Madry PGD (normalised gradient for l2), or sgd, plain gradient step (tutorial)' })),
-    loss: Type.Optional(Type.Union([Type.Literal('ce'), Type.Literal('margin'), Type.Literal('dlr')], { description: 'pgd and fgsm: cross-entropy (default), logit margin or DLR; square: margin (default) or ce' })),
-    randomStart: Type.Optional(Type.Boolean({ description: 'start at a random point of the ball; default false, true for the APGDs (as AutoAttack)' })),
-    queries: Type.Optional(Queries),
-    targets: Type.Optional(Targets),
+    ...argumentFields(),
     restarts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'runs (later ones start at random); best δ kept; default 1' })),
     earlyStop: Type.Optional(Type.Boolean({ description: 'stop as soon as the attack succeeds; default false' })),
     clamp: Type.Optional(Type.Boolean({ description: 'keep x+δ in [0, 1]; default true (false reproduces the tutorial)' })),
@@ -83,7 +75,8 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   const norm = fields.norm ?? 'linf';
   const search = minimalSearch(fields, norm);
   if (search && attack !== 'pgd') throw badRequest('invalid_parameter', `mode: minimal searches with pgd only (got attack=${attack})`);
-  if (attack === 'apgd-t' && fields.target !== undefined) throw badRequest('invalid_parameter', 'target: apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD');
+  const refusal = attackOf(attack).refusesTarget;
+  if (refusal && fields.target !== undefined) throw badRequest('invalid_parameter', `target: ${refusal}`);
   const epsilon = search ? search.epsilonMax : fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
   assertRadius(epsilon, norm, 'epsilon');
   const settings = settingsFor(attack, attackChoices(attack, fields, { norm, epsilon, earlyStop: search !== null || (fields.earlyStop ?? false) }));
@@ -96,46 +89,47 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   return { label, target, settings, search, topk: fields.topk ?? 5, images: fields.images ?? 'inline' };
 }
 
-type SharedFields = Pick<AttackFields, 'steps' | 'stepSize' | 'optimizer' | 'loss' | 'randomStart' | 'restarts' | 'clamp' | 'seed' | 'queries' | 'targets'>;
+type SharedFields = Pick<AttackFields, (typeof ARGUMENT_NAMES)[number] | 'restarts' | 'clamp' | 'seed'>;
 
-/** The fields attacks and evaluations share, defaults filled in; 400 for a step size ≤ 0. */
+/** The fields attacks and evaluations share, defaults filled in; a fraction argument (stepSize) as a number, 400 when ≤ 0. */
 export function sharedChoices(fields: SharedFields): Omit<AttackChoices, 'norm' | 'epsilon' | 'earlyStop' | 'quantize'> {
-  const stepSize = fields.stepSize === undefined ? undefined : fraction(fields.stepSize, 'stepSize');
-  if (stepSize !== undefined && !(stepSize > 0)) throw badRequest('invalid_parameter', `stepSize: must be greater than 0 (got ${stepSize})`);
-  return {
-    steps: fields.steps,
-    stepSize,
-    optimizer: fields.optimizer,
-    loss: fields.loss,
-    randomStart: fields.randomStart,
-    restarts: fields.restarts ?? 1,
-    clamp: fields.clamp ?? true,
-    seed: fields.seed ?? randomSeed(),
-    queries: fields.queries,
-    targets: fields.targets,
-  };
+  const values: Record<string, unknown> = {};
+  for (const name of ARGUMENT_NAMES) {
+    const value = fields[name];
+    if (value === undefined || ARGUMENTS[name][Kind] !== 'String') {
+      values[name] = value;
+      continue;
+    }
+    const number = fraction(String(value), name);
+    if (!(number > 0)) throw badRequest('invalid_parameter', `${name}: must be greater than 0 (got ${number})`);
+    values[name] = number;
+  }
+  return { ...(values as Partial<AttackChoices>), restarts: fields.restarts ?? 1, clamp: fields.clamp ?? true, seed: fields.seed ?? randomSeed() };
 }
 
 /** The fields an attack shares with evaluations, as AttackChoices; 400 for a field the attack does not use. */
 export function attackChoices(attack: AttackName, fields: SharedFields & Pick<AttackFields, 'quantize'>, fixed: Pick<AttackChoices, 'norm' | 'epsilon' | 'earlyStop'>): AttackChoices {
-  for (const name of UNUSED_CHOICES[attack]) {
-    if (fields[name] !== undefined) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
+  for (const name of ARGUMENT_NAMES) {
+    if (fields[name] !== undefined && !takes(attack, name)) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
   }
-  if (fields.loss !== undefined && !LOSSES[attack].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${LOSSES[attack].join(' or ')} (got ${fields.loss})`);
+  if (fields.loss !== undefined && !lossesOf(attack).includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${lossesOf(attack).join(' or ')} (got ${fields.loss})`);
   return { ...fixed, ...sharedChoices(fields), quantize: fields.quantize ?? 'refine' };
 }
 
 /** 400 when the attack's budget (× `probes` for a minimal-ε search) passes the service's limits. */
 export function assertBudget(settings: AttackSettings, limits: AttackLimits, probes = 1): void {
-  if (settings.attack === 'square') {
-    const queries = settings.queries * settings.restarts;
-    if (queries > limits.maxQueries) throw badRequest('invalid_parameter', `queries: queries × restarts must be at most ${limits.maxQueries} (ADVPROBE_MAX_QUERIES), got ${queries}`);
+  const { gradient, forward, of } = attackOf(settings.attack).budget(settings);
+  const field = of.split(' ')[0];
+  if (gradient === 0) {
+    // Score-based: forward passes only, bounded on their own.
+    const queries = forward * settings.restarts;
+    if (queries > limits.maxQueries) throw badRequest('invalid_parameter', `${field}: ${of} × restarts must be at most ${limits.maxQueries} (ADVPROBE_MAX_QUERIES), got ${queries}`);
     return;
   }
-  const budget = algorithmOf(settings.attack).steps(settings) * settings.restarts * probes;
+  const budget = gradient * settings.restarts * probes;
   if (budget > limits.maxSteps) {
-    const what = probes > 1 ? `steps × restarts × probes (${probes} for this epsilonMax and tolerance)` : settings.attack === 'apgd-t' ? 'steps × targets × restarts' : 'steps × restarts';
-    throw badRequest('invalid_parameter', `steps: ${what} must be at most ${limits.maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
+    const what = probes > 1 ? `${of} × restarts × probes (${probes} for this epsilonMax and tolerance)` : `${of} × restarts`;
+    throw badRequest('invalid_parameter', `${field}: ${what} must be at most ${limits.maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { attackNamesText } from '../attacks/docs';
 import { Prediction, Timing } from './classify';
 
 const ClassReport = Type.Object({
@@ -16,7 +17,7 @@ const Norms = Type.Object({
 });
 
 export const AttackSettingsEcho = Type.Object({
-  attack: Type.String({ description: 'pgd, fgsm, apgd-ce, apgd-dlr, apgd-t or square' }),
+  attack: Type.String({ description: attackNamesText() }),
   mode: Type.String({ description: 'attack or minimal' }),
   norm: Type.String(),
   epsilon: Type.Number({ description: 'pixel units of [0, 1]; with mode=minimal, epsilonMax' }),

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { LOSSES, settingsFor, UNUSED_CHOICES, type ChoiceName } from '../attacks/defaults';
-import { ATTACK_NAMES, type AttackName } from '../attacks/types';
+import { ARGUMENT_NAMES } from '../attacks/arguments';
+import { lossesOf, settingsFor, takes } from '../attacks/defaults';
+import { argumentFields } from '../attacks/docs';
+import { ATTACK_NAMES, isAttackName } from '../attacks/registry';
+import type { AttackName } from '../attacks/types';
 import { badRequest } from '../errors';
 import { parseLabelsMap } from '../evaluation/labels-map';
 import type { EvaluationSettings } from '../evaluation/robustness';
@@ -25,16 +28,10 @@ export const EvaluationFields = Type.Object(
     tolerance: Type.Optional(Fraction('per-image minimal-ε search: stop when the bracket is this narrow; default 0.25/255 (L∞) or 0.05 (L2)')),
     minimal: Type.Optional(Type.Boolean({ description: 'search each image\'s minimal ε (bisection below the grid point where it fell); default true. false: the grid point itself' })),
     norm: attack.norm,
-    steps: attack.steps,
-    stepSize: Type.Optional(Fraction('pgd and fgsm: step size α; default 2.5·ε/steps for each ε (fgsm: ε)')),
-    optimizer: attack.optimizer,
-    loss: attack.loss,
-    randomStart: attack.randomStart,
+    ...argumentFields(),
     restarts: attack.restarts,
     clamp: attack.clamp,
     seed: attack.seed,
-    queries: attack.queries,
-    targets: attack.targets,
     model: ModelField,
   },
   { additionalProperties: false },
@@ -51,7 +48,7 @@ export function parseAttacks(text: string | undefined): AttackName[] {
   if (text.trim() === 'autoattack') return [...AUTOATTACK];
   const names = text.split(',').map((n) => n.trim().toLowerCase());
   for (const name of names) {
-    if (!(ATTACK_NAMES as readonly string[]).includes(name)) throw badRequest('invalid_parameter', `attacks: unknown attack "${name}" (use pgd, autoattack, or a comma-separated list of ${ATTACK_NAMES.join(', ')})`);
+    if (!isAttackName(name)) throw badRequest('invalid_parameter', `attacks: unknown attack "${name}" (use pgd, autoattack, or a comma-separated list of ${ATTACK_NAMES.join(', ')})`);
   }
   if (new Set(names).size !== names.length) throw badRequest('invalid_parameter', 'attacks: an attack is listed twice');
   return names as AttackName[];
@@ -109,12 +106,12 @@ export function resolveEvaluationSettings(fields: EvaluationFields, limits: Atta
   const attacks = parseAttacks(fields.attacks);
   const norm = fields.norm ?? 'linf';
   // A field counts when some attack of the list uses it; one none of them uses is a 400.
-  for (const name of ['steps', 'stepSize', 'optimizer', 'loss', 'randomStart', 'queries', 'targets'] as ChoiceName[]) {
-    if (fields[name] !== undefined && attacks.every((a) => UNUSED_CHOICES[a].includes(name))) throw badRequest('invalid_parameter', `${name}: not used by ${attacks.join(', ')}`);
+  for (const name of ARGUMENT_NAMES) {
+    if (fields[name] !== undefined && !attacks.some((a) => takes(a, name))) throw badRequest('invalid_parameter', `${name}: not used by ${attacks.join(', ')}`);
   }
   if (fields.loss !== undefined) {
     for (const a of attacks) {
-      if (!UNUSED_CHOICES[a].includes('loss') && !LOSSES[a].includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${a} takes ${LOSSES[a].join(' or ')} (got ${fields.loss})`);
+      if (takes(a, 'loss') && !lossesOf(a).includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${a} takes ${lossesOf(a).join(' or ')} (got ${fields.loss})`);
     }
   }
   const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');

@@ -24,7 +24,8 @@ import { batchLogits } from '../attacks/batch';
 import { settingsFor, type AttackChoices } from '../attacks/defaults';
 import { searchMinimalEpsilon } from '../attacks/minimal';
 import { seededRandom, type Random } from '../attacks/random';
-import { algorithmOf } from '../attacks/registry';
+import { runBatch } from '../attacks/runner';
+import { beats } from '../attacks/subset';
 import type { AttackName, AttackSettings } from '../attacks/types';
 import type { ClassifierEngine } from '../model/engine';
 
@@ -214,9 +215,10 @@ export async function evaluateRobustness(engine: ClassifierEngine, images: Evalu
 }
 
 /**
- * One attack on one batch at one ε (restarts: later runs from random starts), folding every
- * iterate into each image's worst point: a misclassified point beats a correct one, then
- * the higher loss. The image that turns misclassified is marked broken by this attack.
+ * One attack on one batch at one ε through the runner (restarts: later runs from random
+ * starts; early-stopped, only on the images still correct), folding every iterate into each
+ * image's worst point: a misclassified point beats a correct one, then the higher loss. The
+ * image that turns misclassified is marked broken by this attack.
  */
 async function attackBatch(
   engine: ClassifierEngine,
@@ -228,37 +230,34 @@ async function attackBatch(
   random: Random,
   hooks: EvaluationHooks,
 ): Promise<void> {
-  const algorithm = algorithmOf(settings.attack);
-  for (let run = 0; run < settings.restarts; run++) {
-    // Early-stopped (the worst case over attacks): a restart runs only on the images still correct.
-    const members = run > 0 && settings.earlyStop ? batch.filter((i) => states[i].worst.correct) : batch;
-    if (members.length === 0) break;
-    const problem: AttackProblem = {
-      xs: members.map((i) => images[i].x),
-      labels: members.map((i) => images[i].label),
-      targets: members.map(() => null),
-      cleanLogits: members.map((i) => states[i].cleanLogits),
-    };
-    const consider = (j: number, logits: Float32Array, delta: Float32Array): void => {
-      const state = states[members[j]];
-      const point = pointOf(logits, images[members[j]].label);
-      if (!worse(point, state.worst)) return;
-      if (state.worst.correct && !point.correct) state.brokenBy = settings.attack;
-      state.worst = point;
-      state.delta = delta.slice();
-    };
-    const start: StartPoint = run > 0 ? 'random' : first;
-    const result = await algorithm.run(engine, problem, settings, start, random, {
+  const problem: AttackProblem = {
+    xs: batch.map((i) => images[i].x),
+    labels: batch.map((i) => images[i].label),
+    targets: batch.map(() => null),
+    cleanLogits: batch.map((i) => states[i].cleanLogits),
+  };
+  const consider = (j: number, logits: Float32Array, delta: Float32Array): void => {
+    const state = states[batch[j]];
+    const point = pointOf(logits, images[batch[j]].label);
+    if (!worse(point, state.worst)) return;
+    if (state.worst.correct && !point.correct) state.brokenBy = settings.attack;
+    state.worst = point;
+    state.delta = delta.slice();
+  };
+  await runBatch(engine, problem, settings, random, {
+    first,
+    untilSuccess: settings.earlyStop,
+    broken: (j) => !states[batch[j]].worst.correct,
+    hooks: {
       beforeStep: hooks.beforeStep,
       onStep: (_step, _objectives, logits, deltas) => logits.forEach((z, j) => z && consider(j, z, deltas[j]!)),
-    });
-    result.logits.forEach((z, j) => consider(j, z, result.delta[j]));
-  }
+    },
+    onRun: (run, members) => members.forEach((i, j) => consider(i, run.logits[j], run.delta[j])),
+  });
 }
 
-function worse(a: ImagePoint, b: ImagePoint): boolean {
-  return a.correct !== b.correct ? !a.correct : a.loss > b.loss;
-}
+/** Misclassified is the attack's success and the loss its objective: the runner's rule for the best run. */
+const worse = (a: ImagePoint, b: ImagePoint): boolean => beats(!a.correct, a.loss, !b.correct, b.loss);
 
 /** Top-1 and cross-entropy of the label from logits. */
 export function pointOf(logits: Float32Array, label: number): ImagePoint {

@@ -51,8 +51,18 @@ export async function streamJobEvents(store: JobStore, job: JobRecord, request: 
     closed = true;
     clearInterval(heartbeat);
     unsubscribe();
+    untrack();
     raw.end();
   };
+  // On shutdown: the events the log holds (the end, if the drain ended the job), then close.
+  const untrack = request.server.lifecycle.track({
+    end: async () => {
+      (await store.events(job.id, sent).catch(() => [])).forEach(send);
+      await chain;
+      if (!closed) raw.write(': the server is stopping; reconnect with Last-Event-ID\n\n');
+      close();
+    },
+  });
   raw.on('close', close);
 
   let chain = Promise.resolve();

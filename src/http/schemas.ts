@@ -53,9 +53,10 @@ export const LabelsResponse = Type.Object({
 export const HealthResponse = Type.Object({ status: Type.Literal('ok') });
 
 export const ReadyResponse = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('loading'), Type.Literal('failed'), Type.Literal('unavailable')], {
-    description: 'unavailable: Redis is unreachable (distributed mode)',
-  }),
+  status: Type.Union(
+    ['ready', 'loading', 'failed', 'unavailable', 'overloaded', 'shutting_down'].map((s) => Type.Literal(s)),
+    { description: 'unavailable: Redis is unreachable (distributed mode); overloaded: the event loop lags (ADVPROBE_MAX_EVENT_LOOP_DELAY_MS); shutting_down: stopping after SIGTERM' },
+  ),
   role: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]),
   model: Type.String(),
   backend: Type.Union([Type.String(), Type.Null()], { description: "this process's engine; null before it loads, and on an API process (no model)" }),

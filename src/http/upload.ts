@@ -28,7 +28,7 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
     if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type']} is not accepted here; ${how}`);
     return { image: request.body, params: parseFields(schema, query) };
   }
-  const { files, fields } = await readMultipart(request, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
+  const { files, fields } = await readMultipart(request, schema, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
   return { image: files[0].data, params: parseFields(schema, { ...query, ...fields }) };
 }
 
@@ -57,12 +57,24 @@ export async function readImageUploads<S extends TObject>(
   if (!request.isMultipart()) {
     throw new AppError(415, 'unsupported_media_type', `send multipart/form-data with the images in field '${IMAGE_FIELD}' (repeated)`);
   }
-  const { files, fields, repeated } = await readMultipart(request, limits);
+  const { files, fields, repeated } = await readMultipart(request, schema, limits);
   return { images: files, params: parseFields(schema, { ...((request.query ?? {}) as Record<string, unknown>), ...fields }), repeated };
+}
+
+/**
+ * The parser's limits, from the route's own: its files, each repeatable field once per file,
+ * and every field of its schema once. One more file and one more field than allowed still
+ * reach our checks, whose errors say what is wrong (at most N images; N labels for M images).
+ */
+function multipartLimits(schema: TObject, limits: { maxFiles: number; repeatable: string[] }): { files: number; fields: number; parts: number } {
+  const files = limits.maxFiles + 1;
+  const fields = Object.keys(schema.properties).length + limits.repeatable.length * limits.maxFiles + 1;
+  return { files, fields, parts: files + fields };
 }
 
 async function readMultipart(
   request: FastifyRequest,
+  schema: TObject,
   limits: { maxFiles: number; maxTotalBytes: number; repeatable: string[] },
 ): Promise<{ files: NamedFile[]; fields: Record<string, unknown>; repeated: Record<string, string[]> }> {
   const files: NamedFile[] = [];
@@ -71,8 +83,7 @@ async function readMultipart(
   let totalBytes = 0;
   const one = limits.maxFiles === 1;
   try {
-    // The plugin's own file limit is raised to ours, so too many files get our clear error.
-    for await (const part of request.parts({ limits: { files: limits.maxFiles + 1, parts: limits.maxFiles + 40 } })) {
+    for await (const part of request.parts({ limits: multipartLimits(schema, limits) })) {
       if (part.type === 'file') {
         if (part.fieldname !== IMAGE_FIELD) {
           part.file.resume();

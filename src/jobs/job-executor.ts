@@ -4,8 +4,10 @@ import { observeModelJob, type Metrics } from '../metrics';
 import type { ModelStore } from '../model/model-store';
 import type { ModelService } from '../runtime/model-service';
 import type { JobError, JobOutcome } from './job-record';
-import type { JobStore } from './job-store';
+import type { JobEventBus, JobStore } from './job-store';
+import type { JobRuntime } from './runtime';
 import { JOB_KINDS } from './kinds';
+import { timedOut, type TimeLimit } from './time-limit';
 import type { QueuedJob } from './work-queue';
 
 const cancelled = (): AppError => new AppError(409, 'cancelled', 'the job was cancelled');
@@ -21,19 +23,24 @@ export class JobExecutor {
   private readonly running = new Map<string, AbortController>();
   private stopListening?: () => void;
 
+  private readonly store: JobStore;
+  private readonly events: JobEventBus;
+
   constructor(
-    private readonly store: JobStore,
+    runtime: Pick<JobRuntime, 'store' | 'events'>,
     private readonly model: ModelService,
     private readonly models: ModelStore,
-    /** Time limits, queue wait included: trainings have their own. */
-    private readonly options: { timeoutMs: number; trainingTimeoutMs: number },
+    /** Each kind's time limit, queue wait included: enforced here and nowhere else. */
+    private readonly timeLimit: (kind: QueuedJob['kind']) => TimeLimit,
     private readonly log: Log,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    ({ store: this.store, events: this.events } = runtime);
+  }
 
   /** Listens for cancel requests from any process. */
   async start(): Promise<void> {
-    this.stopListening = await this.store.onCancelRequest((id) => this.running.get(id)?.abort(cancelled()));
+    this.stopListening = await this.events.onCancelRequest((id) => this.running.get(id)?.abort(cancelled()));
   }
 
   get active(): number {
@@ -62,7 +69,7 @@ export class JobExecutor {
     const record = await this.store.find(id);
     if (!record || record.finishedAt !== null) return; // cancelled while queued, or expired
     const queuedMs = Date.now() - Date.parse(record.createdAt);
-    const limit = kind === 'training' ? { ms: this.options.trainingTimeoutMs, setting: 'ADVPROBE_TRAINING_TIMEOUT_MS' } : { ms: this.options.timeoutMs, setting: 'ADVPROBE_JOB_TIMEOUT_MS' };
+    const limit = this.timeLimit(kind);
     const remainingMs = limit.ms - queuedMs;
     if (remainingMs <= 0) return void (await this.end(id, kind, { status: 'failed', error: toJobError(timedOut(limit)) }));
     if (!(await this.store.start(id))) return;
@@ -71,10 +78,10 @@ export class JobExecutor {
     const timer = setTimeout(() => controller.abort(timedOut(limit)), remainingMs);
     let reported = Promise.resolve();
     try {
-      if (await this.store.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
+      if (await this.events.cancelRequested(id)) controller.abort(cancelled()); // asked before we listened
       const input = await this.store.input(id);
       if (!input) throw new Error(`job ${id} has no input`);
-      const output = await JOB_KINDS[kind].run(
+      const running = JOB_KINDS[kind].run(
         input,
         {
           id,
@@ -86,7 +93,8 @@ export class JobExecutor {
         },
         { model: this.model, metrics: this.metrics, models: this.models },
       );
-      controller.signal.throwIfAborted();
+      // The job ends at its limit or cancel even if its kind is slow to stop.
+      const output = await untilAborted(running, controller.signal);
       if (output.timing) observeModelJob(this.metrics, kind, output.timing);
       await reported;
       await this.end(id, kind, { status: 'succeeded', result: output.result, artifacts: output.artifacts });
@@ -106,8 +114,15 @@ export class JobExecutor {
   }
 }
 
-const timedOut = ({ ms, setting }: { ms: number; setting: string }): AppError =>
-  new AppError(503, 'job_timeout', `the job did not finish within ${ms} ms (${setting})`, { 'retry-after': '5' });
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined); // its failure after an abort is not ours to report
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
 
 export function toJobError(err: unknown): JobError {
   if (err instanceof AppError) return { code: err.code, message: err.message, statusCode: err.statusCode };

@@ -1,12 +1,20 @@
+import type { JOB_KINDS } from './kinds';
+
 /**
  * A job as every transport and store sees it: plain JSON, no classes, so the same record
  * lives in a Map (embedded) or a Redis hash (distributed). The store and the queue know
  * only this; what a kind's spec, progress and result hold is the kind's business.
  */
-export type JobKind = 'classify' | 'infer' | 'attack' | 'evaluation' | 'training';
+
+/** A registered job kind's name (jobs/kinds/index.ts is the list). */
+export type JobKind = keyof typeof JOB_KINDS;
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);
+
+/** Ids are randomUUID()s (both stores): anything else names no job and never reaches a store. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isJobId = (id: string): boolean => JOB_ID.test(id);
 
 export interface JobError {
   code: string;

@@ -1,7 +1,8 @@
 import { AppError } from '../errors';
 import { toJobError } from './job-executor';
-import type { JobInput, JobKind, JobRecord } from './job-record';
+import { isJobId, type JobInput, type JobKind, type JobRecord } from './job-record';
 import { waitForEnd, type JobStore } from './job-store';
+import { timedOut, type TimeLimit } from './time-limit';
 import type { WorkQueue } from './work-queue';
 
 /**
@@ -14,7 +15,8 @@ export class JobService {
     readonly store: JobStore,
     readonly queue: WorkQueue,
     private readonly options: {
-      timeoutMs: number;
+      /** Each kind's time limit (the executor enforces it; the wait below only backs it up). */
+      timeLimit: (kind: JobKind) => TimeLimit;
       /** Refuses a job at once when no worker could take it (embedded: the model still loading). */
       admit?: () => void;
     },
@@ -38,26 +40,35 @@ export class JobService {
   /** Submits and waits for the end: the synchronous routes. A failed job becomes its error. */
   async run(kind: JobKind, owner: string | null, input: JobInput): Promise<JobRecord> {
     const record = await this.submit(kind, owner, input);
-    // The worker enforces the time limit; this is the backstop for a worker that never answers.
-    const ended = await waitForEnd(this.store, record.id, AbortSignal.timeout(this.options.timeoutMs + 15_000)).catch((err: unknown) => {
+    // The executor enforces the time limit; waiting longer than it (and a margin to record
+    // the end) means no worker took the job, and the caller hears the same error.
+    const limit = this.options.timeLimit(kind);
+    const ended = await waitForEnd(this.store, record.id, AbortSignal.timeout(limit.ms + END_MARGIN_MS)).catch((err: unknown) => {
       if (err instanceof AppError) throw err;
-      throw new AppError(503, 'job_timeout', `the job did not finish within ${this.options.timeoutMs} ms (ADVPROBE_JOB_TIMEOUT_MS)`, { 'retry-after': '5' });
+      throw timedOut(limit);
     });
     if (ended.status === 'succeeded') return ended;
     const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
     throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
   }
 
-  get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+  /**
+   * A client's job. The id is checked before the store sees it: Redis keys are built from it,
+   * so `<id>:events` would read the job's event list (WRONGTYPE, a false outage).
+   */
+  async get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
+    if (!isJobId(id)) throw new AppError(404, 'job_not_found', `no job ${id}: not a job id`);
     return this.store.get(id, owner, kind);
   }
 
   /** Cancels a queued job at once, or a running one within one model step on whichever worker holds it. */
   async cancel(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
-    const job = await this.store.get(id, owner, kind);
+    const job = await this.get(id, owner, kind);
     if (job.finishedAt !== null) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
     await this.store.requestCancel(id);
     await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the job was cancelled')) }, { onlyIfQueued: true });
-    return waitForEnd(this.store, id, AbortSignal.timeout(this.options.timeoutMs));
+    return waitForEnd(this.store, id, AbortSignal.timeout(this.options.timeLimit(kind).ms));
   }
 }
+
+const END_MARGIN_MS = 15_000;

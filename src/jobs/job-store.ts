@@ -8,12 +8,28 @@ export interface NewJob {
 }
 
 /**
- * Where jobs, their inputs, results, images and event logs live, and how processes tell each
- * other about them. Two implementations (memory/, redis/) pass one contract suite
- * (test/jobs/job-store-contract.ts). Finished jobs are kept for the TTL; transitions are
- * atomic, so a job ends exactly once whoever races to end it.
+ * How processes tell each other about jobs: each job's event log, and cancel requests that
+ * reach whichever process runs the job. Part of the store (both live in the same place).
  */
-export interface JobStore {
+export interface JobEventBus {
+  /** The job's events after `afterSeq`, oldest first. */
+  events(id: string, afterSeq: number): Promise<JobEvent[]>;
+  /** Calls `listener` with each new event of job `id`, from any process; returns unsubscribe. */
+  subscribe(id: string, listener: (event: JobEvent) => void): Promise<() => void>;
+  /** Asks whoever runs job `id` to stop it; the flag stays for a worker that starts it later. */
+  requestCancel(id: string): Promise<void>;
+  cancelRequested(id: string): Promise<boolean>;
+  /** Calls `listener` with the id of each job someone asked to cancel, from any process. */
+  onCancelRequest(listener: (id: string) => void): Promise<() => void>;
+}
+
+/**
+ * Where jobs, their inputs, results, images and event logs live. Two implementations
+ * (memory/, redis/) pass one contract suite (test/helpers/job-store-contract.ts). Finished jobs
+ * are kept for the TTL; transitions are atomic, so a job ends exactly once whoever races to
+ * end it.
+ */
+export interface JobStore extends JobEventBus {
   /** Stores a new queued job with its input. 503 too_many_jobs when the store is full. */
   create(job: NewJob): Promise<JobRecord>;
   /** The job if it exists, has not expired and belongs to `owner`; else 404 job_not_found. */
@@ -28,15 +44,6 @@ export interface JobStore {
   /** Ends the job unless it has ended already (then false). `onlyIfQueued`: only a job nobody runs. */
   finish(id: string, outcome: JobOutcome, options?: { onlyIfQueued?: boolean }): Promise<boolean>;
   artifact(id: string, name: string): Promise<Uint8Array | null>;
-  /** The job's events after `afterSeq`, oldest first. */
-  events(id: string, afterSeq: number): Promise<JobEvent[]>;
-  /** Calls `listener` with each new event of job `id`, from any process; returns unsubscribe. */
-  subscribe(id: string, listener: (event: JobEvent) => void): Promise<() => void>;
-  /** Asks whoever runs job `id` to stop it; the flag stays for a worker that starts it later. */
-  requestCancel(id: string): Promise<void>;
-  cancelRequested(id: string): Promise<boolean>;
-  /** Calls `listener` with the id of each job someone asked to cancel, from any process. */
-  onCancelRequest(listener: (id: string) => void): Promise<() => void>;
   close(): Promise<void>;
 }
 

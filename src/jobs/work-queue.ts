@@ -1,4 +1,6 @@
+import type { Lane } from '../runtime/model-queue';
 import type { JobKind } from './job-record';
+import { JOB_KINDS } from './kinds';
 
 /** What travels through the queue: the job's id and kind; its input waits in the store. */
 export interface QueuedJob {
@@ -6,16 +8,13 @@ export interface QueuedJob {
   kind: JobKind;
 }
 
-/**
- * Short jobs (classify) and long ones (attacks, evaluations) take slots of their own, so
- * long jobs holding every slot never keep a classification waiting.
- */
-export type Lane = 'interactive' | 'batch';
-export const laneOf = (kind: JobKind): Lane => (kind === 'classify' || kind === 'infer' ? 'interactive' : 'batch');
+export type { Lane };
+/** The lane a kind's definition names (short jobs interactive, long ones batch). */
+export const laneOf = (kind: JobKind): Lane => JOB_KINDS[kind].lane;
 
 /**
  * The bounded queue between the API and the model workers. Two implementations (memory/,
- * redis/ on BullMQ) pass one contract suite (test/jobs/work-queue-contract.ts).
+ * redis/ on BullMQ) pass one contract suite (test/helpers/work-queue-contract.ts).
  */
 export interface WorkQueue {
   /** Adds a job; QueueFullError (503 + Retry-After) when `maxWaiting` jobs wait already. */

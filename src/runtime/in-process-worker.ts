@@ -2,7 +2,8 @@ import type { Log } from '../log';
 import type { ClassifierEngine } from '../model/engine';
 import { createWorkerHandler, type WorkerHandler } from './model-worker';
 import type { ModelWorker, RequestOptions, RequestWithoutId, WorkerState } from './model-worker-client';
-import type { WorkerOptions, WorkerResponse } from './protocol';
+import type { AnsweredRequest, WorkerOptions, WorkerResponse } from './protocol';
+import type { SomeWorkerTask } from './worker-task';
 
 /**
  * A model worker without a thread: the same handler (model-worker.ts) on this event loop,
@@ -18,13 +19,15 @@ export class InProcessModelWorker implements ModelWorker {
   constructor(
     engine: () => Promise<ClassifierEngine>,
     options: WorkerOptions,
+    tasks: readonly SomeWorkerTask[],
     log: Log,
     hooks: { onReady?: (info: ClassifierEngine['info']) => void; onBatch?: (message: Extract<WorkerResponse, { type: 'batch' }>) => void } = {},
   ) {
     const started = performance.now();
     engine().then(
       (loaded) => {
-        this.handler = createWorkerHandler(loaded, { ...options.batching, onBatch: (kind, images) => hooks.onBatch?.({ type: 'batch', kind, images }) });
+        const batching = { ...options.batching, onBatch: (kind: 'logits' | 'gradient', images: number) => hooks.onBatch?.({ type: 'batch', kind, images }) };
+        this.handler = createWorkerHandler(loaded, { tasks, batching });
         this.state = { status: 'ready', info: loaded.info, skipped: [], loadMs: performance.now() - started };
         hooks.onReady?.(loaded.info);
       },
@@ -47,7 +50,8 @@ export class InProcessModelWorker implements ModelWorker {
     signal?.addEventListener('abort', cancel, { once: true });
     this.pending++;
     try {
-      return await handler.handle({ ...message, id } as Parameters<WorkerHandler['handle']>[0], (m) => (m.type === 'progress' || m.type === 'training-progress') && onProgress?.(m));
+      const answer = await handler.handle({ ...message, id } as AnsweredRequest, (m) => m.type === 'progress' && onProgress?.(m.progress));
+      return answer.message;
     } finally {
       this.pending--;
       signal?.removeEventListener('abort', cancel);

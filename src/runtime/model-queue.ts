@@ -19,23 +19,24 @@ export function reportedTiming(timing: JobTiming): { queue: number; compute: num
 export type Lane = 'interactive' | 'batch';
 
 export interface ModelQueueOptions {
+  /** Calls that may wait at once; past that a call is refused with QueueFullError. */
   maxQueued: number;
-  timeoutMs: number;
   retryAfterSeconds: number;
-  /** Jobs of a lane that may run at once (what the model workers batch together); default 1. */
+  /** Calls of a lane that may run at once (what the model workers batch together); default 1. */
   slots?: (lane: Lane) => number;
 }
 
-/** A job waiting in the queue: `start` runs it and settles when the task does. */
+/** A call waiting in the queue: `start` runs it and settles when the task does. */
 type Waiting = { lane: Lane; start: () => Promise<void>; cancel: (reason: Error) => void };
 
 /**
- * A bounded queue in front of the model workers: up to `slots(lane)` jobs of each lane run
+ * A bounded queue in front of the model workers: up to `slots(lane)` calls of each lane run
  * at once (the workers merge their engine calls into batches), the rest wait in arrival
- * order, at most `maxQueued` of them; past that callers get QueueFullError (503 +
- * Retry-After) at once rather than an ever-growing wait. A caller whose job has not finished
- * after `timeoutMs` (queue wait included) gets a 503; a job that times out while waiting
- * never runs.
+ * order, at most `maxQueued` of them; past that a call is refused at once with
+ * QueueFullError (503 queue_full + Retry-After) rather than an ever-growing wait. The jobs
+ * in front (jobs/) take no more than the slots, so their calls rarely wait at all; the
+ * bound stops whatever calls the model beside them. Time limits are the job executor's:
+ * a call ends when its signal aborts.
  */
 export class ModelQueue {
   private readonly waiting: Waiting[] = [];
@@ -47,43 +48,26 @@ export class ModelQueue {
     return this.waiting.length;
   }
 
-  /** Throws QueueFullError if a job submitted now would be refused. */
-  assertRoom(): void {
-    if (this.waiting.length >= this.options.maxQueued) throw new QueueFullError(this.options.retryAfterSeconds);
-  }
-
   /**
-   * Runs `task` when its turn comes. The task's signal aborts when the job times out or when
-   * `options.signal` aborts (cancel): the task should then stop soon; its caller is answered at
-   * once. A job cancelled while waiting never runs. `admitted`: part of a job already
-   * accepted, so never refused for a full queue.
+   * Runs `task` when its turn comes, or refuses it at once when `maxQueued` calls wait.
+   * When `options.signal` aborts (cancel, time limit, shutdown) the caller is answered at
+   * once with its reason, and the task's own signal aborts so it stops soon; a call aborted
+   * while waiting never runs.
    */
-  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; admitted?: boolean; lane?: Lane; timeoutMs?: number } = {}): Promise<{ value: T; timing: JobTiming }> {
-    const { retryAfterSeconds } = this.options;
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    try {
-      // A step of a job that was accepted earlier waits its turn rather than being refused.
-      if (!options.admitted) this.assertRoom();
-      options.signal?.throwIfAborted();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: { signal?: AbortSignal; lane?: Lane } = {}): Promise<{ value: T; timing: JobTiming }> {
+    if (this.waiting.length >= this.options.maxQueued) return Promise.reject(new QueueFullError(this.options.retryAfterSeconds));
+    if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
     const enqueued = performance.now();
     const abort = new AbortController();
     return new Promise((resolve, reject) => {
-      const fail = (reason: Error): void => {
+      const onAbort = (): void => {
         const index = this.waiting.indexOf(job);
         if (index >= 0) this.waiting.splice(index, 1);
-        clearTimeout(timer);
+        const reason = abortReason(options.signal!);
         abort.abort(reason);
         reject(reason);
       };
-      const timer = setTimeout(
-        () => fail(new AppError(503, 'job_timeout', `the job did not finish within ${timeoutMs} ms (${options.timeoutMs ? 'ADVPROBE_TRAINING_TIMEOUT_MS' : 'ADVPROBE_JOB_TIMEOUT_MS'})`, { 'retry-after': String(retryAfterSeconds) })),
-        timeoutMs,
-      );
-      const onCancel = (): void => fail(options.signal?.reason instanceof Error ? options.signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));
-      options.signal?.addEventListener('abort', onCancel, { once: true });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       const job: Waiting = {
         lane: options.lane ?? 'batch',
         start: async () => {
@@ -95,12 +79,11 @@ export class ModelQueue {
           } catch (err) {
             reject(err);
           } finally {
-            clearTimeout(timer);
-            options.signal?.removeEventListener('abort', onCancel);
+            options.signal?.removeEventListener('abort', onAbort);
           }
         },
         cancel: (reason) => {
-          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
           reject(reason);
         },
       };
@@ -133,3 +116,5 @@ export class ModelQueue {
     this.pump();
   }
 }
+
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));

@@ -1,24 +1,23 @@
-import { availableParallelism } from 'node:os';
 import type { Log } from '../log';
 import type { Config } from '../config';
-import type { AttackOutcome, AttackProgress } from '../attacks/attack';
-import type { MinimalSearch, AttackSettings, TargetSpec } from '../attacks/types';
-import { AppError, NotReadyError, badRequest } from '../errors';
-import { loadCatalog } from '../model/catalog';
+import { AppError, NotReadyError } from '../errors';
+import { toUnit } from '../images/unit-pixels';
+import { loadCatalog, BASE_MODEL as MODEL_NAME } from '../model/catalog';
 import type { ModelManifest } from '../model/manifest';
-import type { BackendName, ClassifierEngine, EngineInfo, ImageBatch } from '../model/engine';
+import type { ClassifierEngine, EngineInfo } from '../model/engine';
+import { softmax, topK, type Prediction } from '../model/predictions';
+import type { CallKind } from './dynamic-batcher';
+import { logitsTask, lossGradientTask } from './engine-tasks';
+import { ModelQueue, type JobTiming, type Lane } from './model-queue';
+import { InProcessModelWorker } from './in-process-worker';
+import { ModelWorkerClient, type ModelWorker, type WorkerState } from './model-worker-client';
+import type { ModelRef, WorkerOptions, WorkerResponse } from './protocol';
+import { workerCount, workerOptions } from './worker-options';
+import type { WorkerProgram, WorkerTask } from './worker-task';
 
 /** An engine to use instead of loading the model on threads (tests of the HTTP layer). */
 export type EngineFactory = () => Promise<ClassifierEngine>;
-import { topK, type Prediction } from '../model/predictions';
-import type { CallKind } from './dynamic-batcher';
-import { ModelQueue, type JobTiming } from './model-queue';
-import { InProcessModelWorker } from './in-process-worker';
-import { ModelWorkerClient, type ModelWorker, type RequestWithoutId, type WorkerState } from './model-worker-client';
-import type { ModelRef, TrainRequest, WorkerOptions, WorkerResponse } from './protocol';
-import type { TrainingProgress, TrainingReport } from '../training/run-training';
 
-import { BASE_MODEL as MODEL_NAME } from '../model/catalog';
 const RETRY_AFTER_SECONDS = 5;
 
 export interface ClassifyResult {
@@ -26,23 +25,23 @@ export interface ClassifyResult {
   timingMs: JobTiming;
 }
 
-/**
- * How many model workers a backend gets: one per core for single-threaded engines (wasm,
- * cpu), one otherwise — a GPU is shared best by one batching worker, and ONNX Runtime and
- * tfjs-node already use every core. ADVPROBE_WORKERS overrides it, except on a GPU.
- */
-export function workerCount(configured: number, backend: BackendName, cores = availableParallelism()): number {
-  if (backend === 'tfjs-node-gpu') return 1;
-  if (configured > 0) return configured;
-  return backend === 'wasm' || backend === 'cpu' ? cores : 1;
+/** How a task runs: on which model and lane, cancelled by `signal`, with its progress. */
+export interface RunOptions<P> {
+  model?: ModelRef;
+  lane?: Lane;
+  /** Cancels the task: waiting, it never runs; running, it stops at its next checkpoint. */
+  signal?: AbortSignal;
+  /** Buffers of the input handed to the thread without a copy (detached here). */
+  transfer?: ArrayBuffer[];
+  onProgress?: (progress: P) => void;
 }
 
 /**
- * The model runtime of a worker process: a pool of model worker threads, the queue of
- * model calls in front of them, classification, attacks and raw engine calls. Up to
- * ADVPROBE_MAX_BATCH jobs of each lane run at once per thread; the thread merges their
- * engine calls into batches. The job queue in front (jobs/) bounds what is accepted, so
- * every call here is admitted: it waits its turn, never refused.
+ * The model runtime of a worker process: a pool of model worker threads and the bounded
+ * queue of calls in front of them. It runs tasks (worker-task.ts) by name and knows nothing
+ * of what they compute; classification and raw engine calls are its own. Up to
+ * ADVPROBE_MAX_BATCH calls of each lane run at once per thread; the thread merges their
+ * engine calls into batches.
  */
 export class ModelService {
   readonly manifest: ModelManifest;
@@ -55,19 +54,20 @@ export class ModelService {
   constructor(
     private readonly config: Config,
     private readonly log: Log,
+    /** The tasks the workers run, and the thread entry that registers them. */
+    private readonly program: WorkerProgram,
     /** Injected: one in-process worker over this engine instead of the thread pool. */
     engine?: EngineFactory,
   ) {
     ({ manifest: this.manifest, labels: this.labels } = loadCatalog(config.ADVPROBE_MODELS_DIR, MODEL_NAME));
     this.queue = new ModelQueue({
       maxQueued: config.ADVPROBE_QUEUE_SIZE,
-      timeoutMs: config.ADVPROBE_JOB_TIMEOUT_MS,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
-      slots: () => this.readyWorkers().length * config.ADVPROBE_MAX_BATCH,
+      slots: () => this.slots(),
     });
     if (engine) {
       this.workers.push(
-        new InProcessModelWorker(engine, this.workerOptions(config.ADVPROBE_BACKEND), log, {
+        new InProcessModelWorker(engine, workerOptions(config, config.ADVPROBE_BACKEND), program.tasks, log, {
           onReady: () => this.workerReady(),
           onBatch: ({ kind, images }) => this.batchListeners.forEach((listener) => listener(kind, images)),
         }),
@@ -128,97 +128,67 @@ export class ModelService {
     }
   }
 
-  async classify(pixels: Uint8Array, k: number, model?: ModelRef): Promise<ClassifyResult> {
+  /**
+   * Runs `task` on a worker thread when the queue gives it a turn; refused at once with
+   * QueueFullError when the queue is full. Resolves with its output, or rejects with an
+   * AppError: the task's own (a 400 the model showed, a taken name), 409 cancelled, the
+   * signal's reason, or 500 model_error.
+   */
+  async run<I, O, P>(task: WorkerTask<I, O, P>, input: I, options: RunOptions<P> = {}): Promise<{ value: O; timing: JobTiming }> {
     this.assertReady();
-    // A copy the thread may own: the caller keeps its pixels, and a view into Node's shared
-    // Buffer pool (what Redis or an upload hands us) cannot be transferred (DataCloneError).
-    const owned = pixels.slice();
-    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'classify', pixels: owned, model }, { transfer: [owned.buffer] }), {
-      lane: 'interactive',
-      admitted: true,
-    });
-    const response = expectResponse(value, 'classified');
-    return { predictions: topK(response.probabilities, this.labels, k), timingMs: timing };
+    const { model, lane, signal, transfer, onProgress } = options;
+    const { value, timing } = await this.queue.run(
+      (aborted) => this.leastBusyWorker().request({ type: 'run', task: task.name, model, input }, { signal: aborted, transfer, onProgress: (p) => onProgress?.(p as P) }),
+      { signal, lane },
+    );
+    return { value: outputOf(value) as O, timing };
+  }
+
+  async classify(pixels: Uint8Array, k: number, model?: ModelRef): Promise<ClassifyResult> {
+    const { logits, timingMs } = await this.forward(this.modelInput(pixels), 1, model);
+    return { predictions: topK(softmax(logits), this.labels, k), timingMs };
   }
 
   /**
    * Logits of `count` images given as model input (FP32 HWC in [0, 1]), as one engine call
    * in the interactive lane: the Open Inference Protocol's batched infer.
    */
-  async logitsOf(data: Float32Array, count: number): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
-    this.assertReady();
-    const owned = data.slice(); // the thread owns its copy (see classify)
-    const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request({ type: 'logits', batch: { data: owned, count } }, { transfer: [owned.buffer] }), {
-      lane: 'interactive',
-      admitted: true,
-    });
-    return { logits: expectResponse(value, 'logits').logits, timingMs: timing };
+  logitsOf(data: Float32Array, count: number, model?: ModelRef): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
+    // A copy the thread may own: the caller keeps its data, and a view into Node's shared
+    // Buffer pool (what Redis or an upload hands us) cannot be transferred (DataCloneError).
+    return this.forward(data.slice(), count, model);
   }
 
-  /**
-   * Runs an attack through the queue. `signal` cancels it (waiting: it never runs; running:
-   * the worker stops before its next step). Resolves with the outcome, or rejects with an
-   * AppError: 400 for a request the model showed to be invalid, 409 cancelled, 503 timeout.
-   */
-  async attack(
-    pixels: Uint8Array,
-    request: { label: number | null; target: TargetSpec; settings: AttackSettings; search: MinimalSearch | null; model?: ModelRef },
-    options: { signal?: AbortSignal; onStart?: () => void; onProgress?: (progress: AttackProgress) => void } = {},
-  ): Promise<{ outcome: AttackOutcome; timing: JobTiming }> {
-    this.assertReady();
-    const { value, timing } = await this.queue.run(
-      (signal) => {
-        options.onStart?.();
-        const { label, target, settings, search, model } = request;
-        return this.leastBusyWorker().request({ type: 'attack', pixels, label, target, settings, search, model }, { signal, onProgress: (m) => m.type === 'progress' && options.onProgress?.(m.progress) });
-      },
-      { signal: options.signal, admitted: true },
-    );
-    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
-    if (value.type === 'error' && value.field) throw badRequest('invalid_parameter', value.message);
-    return { outcome: expectResponse(value, 'attacked').outcome, timing };
+  /** One forward call in the interactive lane on data the thread may own. */
+  private async forward(owned: Float32Array, count: number, model?: ModelRef): Promise<{ logits: Float32Array; timingMs: JobTiming }> {
+    const { value, timing } = await this.run(logitsTask, { data: owned, count }, { model, lane: 'interactive', transfer: [owned.buffer as ArrayBuffer] });
+    return { logits: value, timingMs: timing };
   }
 
   /**
    * The engine, one call per queue turn: for work that drives the model step by step from
-   * this thread (evaluations), so other requests interleave between its steps. The calls of
-   * an accepted job are not refused when the queue is full; they wait their turn.
+   * this thread (evaluations), so other requests interleave between its steps.
    */
   remoteEngine(options: { signal: AbortSignal; onCall?: (timing: JobTiming) => void; model?: ModelRef }): ClassifierEngine {
-    const model = options.model;
-    const info = this.info();
-    const call = async <T extends 'logits' | 'loss-gradient'>(message: Extract<RequestWithoutId, { type: T }>, type: T) => {
-      const { value, timing } = await this.queue.run(() => this.leastBusyWorker().request(message, { transfer: ownedBuffers(message) }), { signal: options.signal, admitted: true });
-      options.onCall?.(timing);
-      return expectResponse(value, type);
+    const { model, signal } = options;
+    const timed = <O>(result: { value: O; timing: JobTiming }): O => {
+      options.onCall?.(result.timing);
+      return result.value;
     };
     return {
-      info,
-      logits: async (batch) => (await call({ type: 'logits', batch: copyBatch(batch), model }, 'logits')).logits,
-      lossGradient: async (batch, loss) => (await call({ type: 'loss-gradient', batch: copyBatch(batch), loss: { a: loss.a.slice(), b: loss.b.slice() }, model }, 'loss-gradient')).result,
+      info: this.info(),
+      logits: async (batch) => {
+        const data = batch.data.slice(); // the thread owns its copies (see logitsOf)
+        return timed(await this.run(logitsTask, { data, count: batch.count }, { model, signal, transfer: [data.buffer] }));
+      },
+      lossGradient: async (batch, loss) => {
+        const owned = { batch: { data: batch.data.slice(), count: batch.count }, loss: { a: loss.a.slice(), b: loss.b.slice() } };
+        const transfer = [owned.batch.data.buffer, owned.loss.a.buffer, owned.loss.b.buffer];
+        return timed(await this.run(lossGradientTask, owned, { model, signal, transfer }));
+      },
       tensorCount: () => 0,
       dispose: () => undefined,
     };
-  }
-
-  /**
-   * Adversarial training on one worker thread (it builds its own trainable copy of the
-   * model, so other jobs keep being served between its steps). Rejects like attack().
-   */
-  async train(
-    request: Omit<TrainRequest, 'id' | 'type'>,
-    options: { signal?: AbortSignal; onProgress?: (progress: TrainingProgress) => void } = {},
-  ): Promise<{ report: TrainingReport; model: ModelManifest }> {
-    this.assertReady();
-    const owned = request.pixels.slice();
-    const { value } = await this.queue.run(
-      (signal) => this.leastBusyWorker().request({ type: 'train', ...request, pixels: owned }, { signal, transfer: [owned.buffer], onProgress: (m) => m.type === 'training-progress' && options.onProgress?.(m.progress) }),
-      { signal: options.signal, admitted: true, timeoutMs: this.config.ADVPROBE_TRAINING_TIMEOUT_MS },
-    );
-    if (value.type === 'cancelled') throw new AppError(409, 'cancelled', 'the job was cancelled');
-    if (value.type === 'error' && value.code && value.status) throw new AppError(value.status, value.code, value.message);
-    const { report, model } = expectResponse(value, 'trained');
-    return { report, model };
   }
 
   /** Images one engine call may hold (ADVPROBE_MAX_BATCH): an evaluation's batch. */
@@ -235,7 +205,13 @@ export class ModelService {
   /** Tensors the workers' engines hold together (for leak checks); bypasses the queue on purpose. */
   async tensorCount(): Promise<number> {
     this.assertReady();
-    const counts = await Promise.all(this.readyWorkers().map(async (w) => expectResponse(await w.request({ type: 'tensor-count' }), 'tensor-count').count));
+    const counts = await Promise.all(
+      this.readyWorkers().map(async (w) => {
+        const answer = await w.request({ type: 'tensor-count' });
+        if (answer.type !== 'tensor-count') throw new AppError(500, 'model_error', `unexpected worker response ${answer.type}`);
+        return answer.count;
+      }),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -252,7 +228,7 @@ export class ModelService {
   private spawnWorker(backend: WorkerOptions['backend']): void {
     const configured = this.config.ADVPROBE_WORKERS;
     const first = this.workers.length === 0;
-    const worker = new ModelWorkerClient(this.workerOptions(backend), this.log, {
+    const worker = new ModelWorkerClient(this.program.entry, workerOptions(this.config, backend), this.log, {
       onBatch: ({ kind, images }) => this.batchListeners.forEach((listener) => listener(kind, images)),
       onReady: (info) => {
         // The first worker chose the backend; the rest of the pool runs on the same one.
@@ -261,21 +237,6 @@ export class ModelService {
       },
     });
     this.workers.push(worker);
-  }
-
-  private workerOptions(backend: WorkerOptions['backend']): WorkerOptions {
-    const { config } = this;
-    const configured = config.ADVPROBE_WORKERS;
-    return {
-      modelsDir: config.ADVPROBE_MODELS_DIR,
-      modelName: MODEL_NAME,
-      backend,
-      // Workers share the cores: with N of them, a multi-threaded engine takes cores / N each.
-      threads: config.ADVPROBE_ENGINE_THREADS || (configured > 0 ? Math.max(1, Math.floor(availableParallelism() / configured)) : undefined),
-      batching: { maxBatch: config.ADVPROBE_MAX_BATCH, maxDelayMs: config.ADVPROBE_MAX_QUEUE_DELAY_MS },
-      maxLoadedModels: config.ADVPROBE_MAX_LOADED_MODELS,
-      testHooks: config.ADVPROBE_TEST_HOOKS,
-    };
   }
 
   private workerReady(): void {
@@ -294,6 +255,13 @@ export class ModelService {
     return ready.reduce((best, w) => (w.inFlight < best.inFlight ? w : best));
   }
 
+  /** The model's input from 8-bit RGB HWC pixels at its input size. */
+  private modelInput(pixels: Uint8Array): Float32Array {
+    const { inputHeight: h, inputWidth: w } = this.info();
+    if (pixels.length !== h * w * 3) throw new AppError(500, 'model_error', `the model worker failed: expected ${h}×${w}×3 pixels, got ${pixels.length} values`);
+    return toUnit(pixels);
+  }
+
   /** 503 not_ready while the model loads; 500 model_unavailable if it failed to. */
   assertReady(): void {
     const state = this.state;
@@ -302,16 +270,17 @@ export class ModelService {
   }
 }
 
-const copyBatch = (batch: ImageBatch): ImageBatch => ({ data: batch.data.slice(), count: batch.count });
-
-/** The copies a raw engine request owns, handed to the worker without another copy. */
-function ownedBuffers(message: Extract<RequestWithoutId, { type: 'logits' | 'loss-gradient' }>): ArrayBuffer[] {
-  const arrays = message.type === 'logits' ? [message.batch.data] : [message.batch.data, message.loss.a, message.loss.b];
-  return arrays.map((a) => a.buffer as ArrayBuffer);
-}
-
-function expectResponse<T extends WorkerResponse['type']>(response: WorkerResponse, type: T): Extract<WorkerResponse, { type: T }> {
-  if (response.type === type) return response as Extract<WorkerResponse, { type: T }>;
-  if (response.type === 'error') throw new AppError(500, 'model_error', `the model worker failed: ${response.message}`);
-  throw new AppError(500, 'model_error', `unexpected worker response ${response.type}`);
+/** What a task's final answer means for its caller. */
+function outputOf(response: WorkerResponse): unknown {
+  switch (response.type) {
+    case 'result':
+      return response.output;
+    case 'cancelled':
+      throw new AppError(409, 'cancelled', 'the job was cancelled');
+    case 'error':
+      if (response.code && response.status) throw new AppError(response.status, response.code, response.message);
+      throw new AppError(500, 'model_error', `the model worker failed: ${response.message}`);
+    default:
+      throw new AppError(500, 'model_error', `unexpected worker response ${response.type}`);
+  }
 }

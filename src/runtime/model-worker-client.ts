@@ -4,17 +4,15 @@ import type { Log } from '../log';
 import { AppError } from '../errors';
 import type { EngineSelection } from '../model/load-engine';
 import type { EngineInfo } from '../model/engine';
-import type { WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
+import type { AnsweredRequest, RunRequest, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
 
-type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (m: ProgressMessage) => void };
-type ProgressMessage = Extract<WorkerResponse, { type: 'progress' | 'training-progress' }>;
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; onProgress?: (progress: unknown) => void };
 type BatchMessage = Extract<WorkerResponse, { type: 'batch' }>;
-type JobRequest = Exclude<WorkerRequest, { type: 'cancel' | 'crash' | 'close' }>;
-export type RequestWithoutId = JobRequest extends infer R ? (R extends JobRequest ? Omit<R, 'id'> : never) : never;
+export type RequestWithoutId = Omit<RunRequest, 'id'> | Omit<Exclude<AnsweredRequest, RunRequest>, 'id'>;
 
 export interface RequestOptions {
   transfer?: ArrayBuffer[];
-  onProgress?: (message: ProgressMessage) => void;
+  onProgress?: (progress: unknown) => void;
   /** Aborting sends a cancel; the worker then answers `cancelled` before its next step. */
   signal?: AbortSignal;
 }
@@ -48,6 +46,8 @@ export class ModelWorkerClient implements ModelWorker {
   state: WorkerState = { status: 'loading' };
 
   constructor(
+    /** The thread entry (WorkerProgram.entry), without its extension. */
+    private readonly entry: string,
     private readonly options: WorkerOptions,
     private readonly log: Log,
     private readonly hooks: {
@@ -94,7 +94,7 @@ export class ModelWorkerClient implements ModelWorker {
 
   private spawn(): void {
     const ext = path.extname(__filename); // .ts under tsx/jest, .js once built
-    const entry = path.join(__dirname, `worker-thread${ext}`);
+    const entry = `${this.entry}${ext}`;
     const execArgv = ext === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
     this.state = { status: 'loading' };
     const worker = new Worker(entry, { workerData: this.options, execArgv });
@@ -132,8 +132,7 @@ export class ModelWorkerClient implements ModelWorker {
         void this.worker.terminate();
         return;
       case 'progress':
-      case 'training-progress':
-        this.pending.get(message.id)?.onProgress?.(message);
+        this.pending.get(message.id)?.onProgress?.(message.progress);
         return;
       case 'batch':
         this.hooks.onBatch?.(message);

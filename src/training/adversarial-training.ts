@@ -16,10 +16,11 @@
  * Calls per batch: one forward (the clean score), attackSteps input gradients, one forward
  * (δ*'s score) and one weight gradient.
  */
-import { pgdRun } from '../attacks/pgd';
 import { add, pack } from '../attacks/batch';
+import { settingsFor } from '../attacks/defaults';
 import { objectiveCoefficients } from '../attacks/losses';
 import { seededRandom, shuffle } from '../attacks/random';
+import { runBatch } from '../attacks/runner';
 import type { AttackSettings, Norm } from '../attacks/types';
 import { chunk, pointOf } from '../evaluation/robustness';
 import type { TrainableEngine } from '../model/trainable';
@@ -90,7 +91,7 @@ export async function trainAdversarially(engine: TrainableEngine, images: Traini
         totals.clean += Number(point.correct);
         totals.cleanLoss += point.loss;
       });
-      const run = await pgdRun(engine, { xs, labels, targets: labels.map(() => null), cleanLogits }, attack, attack.randomStart ? 'random' : 'zero', random, { beforeStep: hooks.beforeStep });
+      const run = await runBatch(engine, { xs, labels, targets: labels.map(() => null), cleanLogits }, attack, random, { hooks: { beforeStep: hooks.beforeStep } });
       let batchLoss = 0;
       run.logits.forEach((z, j) => {
         const point = pointOf(z, labels[j]);
@@ -118,23 +119,8 @@ export async function trainAdversarially(engine: TrainableEngine, images: Traini
   return curve;
 }
 
-/** The inner maximisation: sign-PGD on the cross-entropy, clamped to the image box. */
+/** The inner maximisation: one run of sign-PGD on the cross-entropy, clamped to the image box (pgd's own defaults otherwise). */
 export function innerAttack(settings: AdversarialTrainingSettings): AttackSettings {
-  return {
-    attack: 'pgd',
-    norm: settings.norm,
-    epsilon: settings.epsilon,
-    steps: settings.attackSteps,
-    stepSize: settings.stepSize,
-    optimizer: 'sign',
-    loss: 'ce',
-    randomStart: settings.randomStart,
-    restarts: 1,
-    earlyStop: false,
-    clamp: true,
-    seed: settings.seed,
-    quantize: 'round',
-    queries: 0,
-    targets: 0,
-  };
+  const { norm, epsilon, attackSteps: steps, stepSize, randomStart, seed } = settings;
+  return settingsFor('pgd', { norm, epsilon, steps, stepSize, randomStart, restarts: 1, earlyStop: false, clamp: true, seed, quantize: 'round' });
 }

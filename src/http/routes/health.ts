@@ -1,31 +1,43 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Service } from '../../service';
+import type { Readiness, Service } from '../../service';
+import type { Lifecycle } from '../lifecycle';
 import { HealthResponse, ReadyResponse } from '../schemas';
 
-/** Liveness never touches the model worker or Redis, so it answers at once even mid-attack. */
-export function healthRoutes(service: Service): FastifyPluginAsyncTypebox {
+/** The probes, exempt from the overload check (app.ts): they report load, they do not suffer it. */
+export const PROBE_ROUTES = ['/healthz', '/readyz'];
+
+type ReadyStatus = Readiness['status'] | 'shutting_down' | 'overloaded';
+
+/**
+ * Liveness says only that the process answers: it never touches the model worker or Redis,
+ * and load does not fail it (an orchestrator would restart a busy but healthy process).
+ * Readiness says whether to send work here: the model and Redis, and neither stopping nor
+ * overloaded (`overloaded()`: the event loop lags, app.ts).
+ */
+export function healthRoutes(service: Service, lifecycle: Lifecycle, overloaded: () => boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/healthz', {
-      schema: { summary: 'Liveness: the process answers', response: { 200: HealthResponse } },
+      schema: { summary: 'Liveness: the process answers (also while loaded or stopping)', response: { 200: HealthResponse } },
       handler: async () => ({ status: 'ok' as const }),
     });
 
     app.get('/readyz', {
       schema: {
-        summary: 'Readiness: 200 once the model is loaded and warmed up (a worker) and Redis answers (distributed mode); 503 before, or if either is gone',
+        summary: 'Readiness: 200 once the model is loaded and warmed up (a worker) and Redis answers (distributed mode); 503 before, if either is gone, while overloaded and once stopping',
         response: { 200: ReadyResponse, 503: ReadyResponse },
       },
       handler: async (_request, reply) => {
         const readiness = service.readiness();
+        const status: ReadyStatus = lifecycle.stopping ? 'shutting_down' : readiness.ready && overloaded() ? 'overloaded' : readiness.status;
         const body = {
-          status: readiness.status,
+          status,
           role: service.config.ADVPROBE_ROLE,
           model: service.catalog.manifest.name,
           backend: readiness.backend,
-          queueLength: readiness.status === 'unavailable' ? 0 : await service.queue.waiting().catch(() => 0),
+          queueLength: readiness.status === 'unavailable' ? 0 : await service.runtime.queue.waiting().catch(() => 0),
           ...(readiness.reason ? { reason: readiness.reason } : {}),
         };
-        return reply.code(readiness.ready ? 200 : 503).send(body);
+        return reply.code(status === 'ready' ? 200 : 503).send(body);
       },
     });
   };

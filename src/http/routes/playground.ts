@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { playgroundChoices } from '../../attacks/docs';
 
 /** public/ sits at the repository root, beside src/ and dist/. */
 const PUBLIC_DIR = path.join(__dirname, '..', '..', '..', 'public');
@@ -16,9 +17,21 @@ const FILES = [
   { route: '/playground.css', file: 'playground.css', type: 'text/css; charset=utf-8', summary: "The playground's styles" },
 ];
 
+const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The page's attack choices and which inputs each attack shows, from the attack definitions. */
+export function renderPlayground(html: string): string {
+  const { options, fieldsFor } = playgroundChoices();
+  const optionTags = options.map((o) => `<option value="${o.value}"${o.refusesTarget ? ' data-refuses-target' : ''}>${escape(o.title)}</option>`).join('\n              ');
+  return html
+    .replace('{{attack-options}}', optionTags)
+    .replace(/\{\{takers:(\w+)\}\}/g, (_, name: string) => (fieldsFor[name as keyof typeof fieldsFor] ?? []).join(' '));
+}
+
 export const playgroundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const { route, file, type, summary } of FILES) {
-    const body = readFileSync(path.join(PUBLIC_DIR, file)); // small, read once at start
+    const raw = readFileSync(path.join(PUBLIC_DIR, file)); // small, read once at start
+    const body = file === 'index.html' ? Buffer.from(renderPlayground(raw.toString('utf8'))) : raw;
     app.get(route, {
       schema: { summary, produces: [type.split(';')[0]], response: { 200: Type.Unsafe<Buffer>({ type: 'string' }) } },
       handler: async (_request, reply) =>

@@ -5,6 +5,8 @@ import { modelRefOf, pixelsOf, type JobKindRunner } from './job-kind';
 /** Classify: one forward pass; the result is the 200 body of POST /v1/classify. */
 export const classifyKind: JobKindRunner = {
   kind: 'classify',
+  lane: 'interactive',
+  timeLimit: 'ADVPROBE_JOB_TIMEOUT_MS',
   async run(input, context, { model, models }) {
     const { topk, model: name } = input.spec as ClassifySpec;
     const ref = modelRefOf(models, name, context.owner);

@@ -14,6 +14,8 @@ import { modelRefOf, pixelsOf, round, type JobKindRunner } from './job-kind';
  */
 export const evaluationKind: JobKindRunner = {
   kind: 'evaluation',
+  lane: 'batch',
+  timeLimit: 'ADVPROBE_JOB_TIMEOUT_MS',
   async run(input, context, { model, metrics, models }) {
     const { settings: requested, images: described, width, height, model: name } = input.spec as EvaluationSpec;
     const ref = modelRefOf(models, name, context.owner);

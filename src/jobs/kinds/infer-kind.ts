@@ -14,6 +14,8 @@ export interface InferResult {
 /** Open Inference Protocol infer: one forward pass over the whole batch. */
 export const inferKind: JobKindRunner = {
   kind: 'infer',
+  lane: 'interactive',
+  timeLimit: 'ADVPROBE_JOB_TIMEOUT_MS',
   async run(input, context, { model }) {
     const { count } = input.spec as InferSpec;
     const bytes = pixelsOf(input);

@@ -1,9 +1,11 @@
 import type { JobInput, JobKind } from '../job-record';
 import type { ModelService } from '../../runtime/model-service';
-import type { JobTiming } from '../../runtime/model-queue';
+import type { JobTiming, Lane } from '../../runtime/model-queue';
 import type { Metrics } from '../../metrics';
 import type { ModelStore } from '../../model/model-store';
 import type { ModelRef } from '../../runtime/protocol';
+import type { SomeWorkerTask } from '../../runtime/worker-task';
+import type { TimeLimitSetting } from '../time-limit';
 
 /** What a running job may do besides computing: stop when told, report progress. */
 export interface JobContext {
@@ -32,12 +34,19 @@ export interface KindOutput {
 }
 
 /**
- * One kind of job as a model worker runs it: parse its input, run it on the model with
- * progress and cancel, return its result and images. The queue, the store and the event
- * stream never look inside.
+ * One kind of job, declared once: its lane, its time limit, the tasks it runs inside the
+ * model worker, and `run` (parse its input, run it on the model with progress and cancel,
+ * return its result and images). The queue, the executor and the worker threads loop over
+ * the registered kinds (index.ts); the store and the event stream never look inside.
  */
 export interface JobKindRunner {
   kind: JobKind;
+  /** Short jobs run in the interactive lane, so long ones holding every slot never keep them waiting. */
+  lane: Lane;
+  /** The setting its time limit comes from, queue wait included. */
+  timeLimit: TimeLimitSetting;
+  /** What it runs inside the model worker (ModelService.run), if more than engine calls. */
+  tasks?: readonly SomeWorkerTask[];
   run(input: JobInput, context: JobContext, deps: KindDeps): Promise<KindOutput>;
 }
 

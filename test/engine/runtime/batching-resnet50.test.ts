@@ -1,7 +1,9 @@
+import type { AttackProgress } from '../../../src/attacks/attack';
 import type { AttackSettings } from '../../../src/attacks/types';
+import { attackTask, type AttackTaskInput } from '../../../src/jobs/kinds/attack-kind';
 import type { CallKind } from '../../../src/runtime/dynamic-batcher';
 import { createWorkerHandler } from '../../../src/runtime/model-worker';
-import type { AttackRequest, WorkerResponse } from '../../../src/runtime/protocol';
+import type { WorkerResponse } from '../../../src/runtime/protocol';
 import { decodeToModelInput } from '../../../src/images/decode';
 import type { ClassifierEngine } from '../../../src/model/engine';
 import { loadEngine } from '../../../src/model/load-engine';
@@ -21,7 +23,7 @@ const base: AttackSettings = {
 describe('dynamic batching on ResNet50', () => {
   let engine: ClassifierEngine;
   let images: Uint8Array[];
-  let requests: Omit<AttackRequest, 'id'>[];
+  let requests: AttackTaskInput[];
 
   beforeAll(async () => {
     const { ADVPROBE_MODELS_DIR: modelsDir } = loadConfig();
@@ -30,43 +32,45 @@ describe('dynamic batching on ResNet50', () => {
     images = [await decode(...PIG), await decode('imagenet-samples', 'n01440764_tench.JPEG'), await decode('imagenet-samples', 'n02391049_zebra.JPEG')];
     // Per-sample ε, norm, target, label, seed, random start and early stop all differ.
     requests = [
-      { type: 'attack', pixels: images[0], label: null, target: { kind: 'none' }, settings: base, search: null },
-      { type: 'attack', pixels: images[1], label: 0, target: { kind: 'class', classIndex: 404 }, settings: { ...base, epsilon: 4 / 255, loss: 'margin', seed: 2, randomStart: true }, search: null },
-      { type: 'attack', pixels: images[2], label: null, target: { kind: 'none' }, settings: { ...base, norm: 'l2', epsilon: 0.5, stepSize: 0.2, earlyStop: true, seed: 3 }, search: null },
+      { pixels: images[0], label: null, target: { kind: 'none' }, settings: base, search: null },
+      { pixels: images[1], label: 0, target: { kind: 'class', classIndex: 404 }, settings: { ...base, epsilon: 4 / 255, loss: 'margin', seed: 2, randomStart: true }, search: null },
+      { pixels: images[2], label: null, target: { kind: 'none' }, settings: { ...base, norm: 'l2', epsilon: 0.5, stepSize: 0.2, earlyStop: true, seed: 3 }, search: null },
     ];
   });
   afterAll(() => engine?.dispose());
 
   /** Runs the requests concurrently in one handler; `onProgress` may cancel. */
-  async function runTogether(maxBatch: number, list: Omit<AttackRequest, 'id'>[], onProgress?: (id: number, step: number, cancel: (id: number) => void) => void) {
+  const handlerOf = (maxBatch: number, batches: [CallKind, number][]) =>
+    createWorkerHandler(engine, { tasks: [attackTask], batching: { maxBatch, maxDelayMs: 50, onBatch: (kind, n) => batches.push([kind, n]) } });
+  const attack = (r: AttackTaskInput, id: number) => ({ type: 'run' as const, id, task: attackTask.name, input: { ...r, pixels: r.pixels.slice() } });
+  async function runTogether(maxBatch: number, list: AttackTaskInput[], onProgress?: (id: number, step: number, cancel: (id: number) => void) => void) {
     const batches: [CallKind, number][] = [];
-    const handler = createWorkerHandler(engine, { maxBatch, maxDelayMs: 50, onBatch: (kind, n) => batches.push([kind, n]) });
-    const responses = await Promise.all(
+    const handler = handlerOf(maxBatch, batches);
+    const answers = await Promise.all(
       list.map((r, id) =>
-        handler.handle({ ...r, id, pixels: r.pixels.slice() }, (m: WorkerResponse) => m.type === 'progress' && onProgress?.(id, m.progress.step, handler.cancel)),
+        handler.handle(attack(r, id), (m: WorkerResponse) => m.type === 'progress' && onProgress?.(id, (m.progress as AttackProgress).step, handler.cancel)),
       ),
     );
-    return { responses, batches };
+    return { responses: answers.map((a) => a.message), batches };
   }
   const outcomeOf = (response: WorkerResponse) => {
-    if (response.type !== 'attacked') throw new Error(`expected an outcome, got ${JSON.stringify(response).slice(0, 200)}`);
-    const { computeMs: _ignored, ...rest } = response;
-    return rest.outcome;
+    if (response.type !== 'result') throw new Error(`expected an outcome, got ${JSON.stringify(response).slice(0, 200)}`);
+    return response.output;
   };
 
   it('merges concurrent attacks (and a classify) into batches, with the same results as alone', async () => {
     const alone = await Promise.all(requests.map(async (r) => outcomeOf((await runTogether(1, [r])).responses[0])));
-    const classify = { type: 'classify', pixels: images[0] } as const;
+    const classify = { type: 'run', id: 99, task: 'logits', input: { data: new Float32Array(images[0]).map((v) => v / 255), count: 1 } } as const;
     const batches: [CallKind, number][] = [];
-    const handler = createWorkerHandler(engine, { maxBatch: 8, maxDelayMs: 50, onBatch: (kind, n) => batches.push([kind, n]) });
+    const handler = handlerOf(8, batches);
     const [together, classified] = await Promise.all([
-      Promise.all(requests.map((r, id) => handler.handle({ ...r, id, pixels: r.pixels.slice() }, () => undefined))),
-      handler.handle({ ...classify, id: 99, pixels: classify.pixels.slice() }, () => undefined),
+      Promise.all(requests.map((r, id) => handler.handle(attack(r, id), () => undefined))),
+      handler.handle(classify, () => undefined),
     ]);
     expect(Math.max(...batches.filter(([k]) => k === 'gradient').map(([, n]) => n))).toBe(3);
     expect(batches.some(([k, n]) => k === 'logits' && n > 1)).toBe(true);
-    together.forEach((response, i) => expect(outcomeOf(response)).toEqual(alone[i]));
-    expect(classified).toMatchObject({ type: 'classified', id: 99 });
+    together.forEach((answer, i) => expect(outcomeOf(answer.message)).toEqual(alone[i]));
+    expect(classified.message).toMatchObject({ type: 'result', id: 99 });
     expect(engine.tensorCount()).toBe(0);
   });
 

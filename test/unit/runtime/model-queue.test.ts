@@ -9,7 +9,7 @@ const deferred = <T>() => {
 
 describe('ModelQueue', () => {
   it('runs one job at a time, in order', async () => {
-    const queue = new ModelQueue({ maxQueued: 10, timeoutMs: 5000, retryAfterSeconds: 1 });
+    const queue = new ModelQueue({ maxQueued: 10, retryAfterSeconds: 1 });
     const order: string[] = [];
     const gate = deferred<void>();
     const a = queue.run(async () => {
@@ -31,7 +31,7 @@ describe('ModelQueue', () => {
   });
 
   it('rejects at once with 503 + Retry-After when the waiting line is full', async () => {
-    const queue = new ModelQueue({ maxQueued: 1, timeoutMs: 5000, retryAfterSeconds: 7 });
+    const queue = new ModelQueue({ maxQueued: 1, retryAfterSeconds: 7 });
     const gate = deferred<void>();
     const running = queue.run(() => gate.promise);
     const waiting = queue.run(async () => 'second');
@@ -42,21 +42,40 @@ describe('ModelQueue', () => {
     expect((await waiting).value).toBe('second');
   });
 
-  it('times out a job that waited too long, and never runs it', async () => {
-    const queue = new ModelQueue({ maxQueued: 5, timeoutMs: 50, retryAfterSeconds: 1 });
+  it('answers a call whose signal aborts while it waits with the reason at once, and never runs it', async () => {
+    const queue = new ModelQueue({ maxQueued: 5, retryAfterSeconds: 1 });
     const gate = deferred<void>();
     const first = queue.run(() => gate.promise);
     const ran = jest.fn(async () => 'late');
-    const second = queue.run(ran);
-    await expect(second).rejects.toMatchObject({ code: 'job_timeout', statusCode: 503 });
+    const limit = new AbortController();
+    setTimeout(() => limit.abort(new AppError(503, 'job_timeout', 'too long')), 50);
+    const second = queue.run(ran, { signal: limit.signal });
+    await expect(second).rejects.toMatchObject({ code: 'job_timeout' });
+    expect(queue.length).toBe(0);
     gate.resolve();
     await first.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 10));
     expect(ran).not.toHaveBeenCalled();
   });
 
+  it('aborts a running call’s own signal when the caller’s aborts, and answers the caller at once', async () => {
+    const queue = new ModelQueue({ maxQueued: 5, retryAfterSeconds: 1 });
+    const caller = new AbortController();
+    const gate = deferred<void>();
+    let taskSignal: AbortSignal | undefined;
+    const running = queue.run(async (signal) => {
+      taskSignal = signal;
+      await gate.promise;
+    }, { signal: caller.signal });
+    await new Promise((r) => setTimeout(r, 5));
+    caller.abort(new AppError(409, 'cancelled', 'the job was cancelled'));
+    await expect(running).rejects.toMatchObject({ code: 'cancelled' });
+    expect(taskSignal?.aborted).toBe(true);
+    gate.resolve();
+  });
+
   it('passes a failing job’s error to its caller and goes on with the next', async () => {
-    const queue = new ModelQueue({ maxQueued: 5, timeoutMs: 5000, retryAfterSeconds: 1 });
+    const queue = new ModelQueue({ maxQueued: 5, retryAfterSeconds: 1 });
     const failing = queue.run(async () => {
       throw new AppError(500, 'boom', 'boom');
     });
@@ -66,7 +85,7 @@ describe('ModelQueue', () => {
   });
 
   it('fails waiting jobs explicitly on shutdown', async () => {
-    const queue = new ModelQueue({ maxQueued: 5, timeoutMs: 5000, retryAfterSeconds: 1 });
+    const queue = new ModelQueue({ maxQueued: 5, retryAfterSeconds: 1 });
     const gate = deferred<void>();
     const running = queue.run(() => gate.promise);
     const waiting = queue.run(async () => 'never');
@@ -77,7 +96,7 @@ describe('ModelQueue', () => {
   });
 
   it('runs up to slots(lane) jobs at once per lane, in order, and a full batch lane never holds back interactive jobs', async () => {
-    const queue = new ModelQueue({ maxQueued: 10, timeoutMs: 5000, retryAfterSeconds: 1, slots: (lane) => (lane === 'batch' ? 2 : 1) });
+    const queue = new ModelQueue({ maxQueued: 10, retryAfterSeconds: 1, slots: (lane) => (lane === 'batch' ? 2 : 1) });
     const started: string[] = [];
     const gates = new Map<string, ReturnType<typeof deferred<void>>>();
     const job = (name: string, lane: 'batch' | 'interactive') => {

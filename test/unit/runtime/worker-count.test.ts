@@ -1,4 +1,4 @@
-import { workerCount } from '../../../src/runtime/model-service';
+import { workerCount } from '../../../src/runtime/worker-options';
 
 describe('workerCount: the model worker pool for a backend', () => {
   it.each([

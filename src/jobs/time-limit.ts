@@ -1,0 +1,17 @@
+import type { Config } from '../config';
+import { AppError } from '../errors';
+
+/** The settings a job kind's time limit comes from (queue wait included). */
+export type TimeLimitSetting = 'ADVPROBE_JOB_TIMEOUT_MS' | 'ADVPROBE_TRAINING_TIMEOUT_MS';
+export type TimeLimits = Pick<Config, TimeLimitSetting>;
+
+export interface TimeLimit {
+  ms: number;
+  setting: TimeLimitSetting;
+}
+
+export const timeLimit = (limits: TimeLimits, setting: TimeLimitSetting): TimeLimit => ({ ms: limits[setting], setting });
+
+/** The error a job ends with past its limit (503: it may succeed when the service is less busy). */
+export const timedOut = ({ ms, setting }: TimeLimit): AppError =>
+  new AppError(503, 'job_timeout', `the job did not finish within ${ms} ms (${setting})`, { 'retry-after': '5' });
