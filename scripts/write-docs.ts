@@ -1,12 +1,13 @@
 /**
  * Writes the generated tables into README.md and docs/ (`npm run docs`): the settings table
  * from src/config.ts and the request-field tables from the request schemas, each between
- * `<!-- generated:NAME -->` and `<!-- /generated -->`. test/docs/generated-tables.test.ts
+ * `<!-- generated:NAME -->` and `<!-- /generated -->`. test/unit/docs/generated-tables.test.ts
  * regenerates them in memory and fails while a page is stale.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, OptionalKind, type TObject, type TSchema } from '@sinclair/typebox';
+import { attackTable } from '../src/attacks/docs';
 import { ConfigSchema } from '../src/config';
 import { AttackFields } from '../src/contract/attack-params';
 import { ClassifyFields } from '../src/contract/classify';
@@ -93,6 +94,7 @@ export function generatedTables(): Record<string, string> {
     settings: settingsTable(),
     'classify-fields': fieldTable(ClassifyFields),
     'attack-fields': fieldTable(AttackFields),
+    attacks: attackTable(),
     'evaluation-fields': fieldTable(EvaluationFields),
     'training-fields': fieldTable(TrainingFields),
   };

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { appError } from '../errors';
 import type { JobEvent, JobInput, JobKind, JobOutcome, JobRecord } from './job-record';
 
 export interface NewJob {
@@ -25,7 +25,7 @@ export interface JobEventBus {
 
 /**
  * Where jobs, their inputs, results, images and event logs live. Two implementations
- * (memory/, redis/) pass one contract suite (test/jobs/job-store-contract.ts). Finished jobs
+ * (memory/, redis/) pass one contract suite (test/helpers/job-store-contract.ts). Finished jobs
  * are kept for the TTL; transitions are atomic, so a job ends exactly once whoever races to
  * end it.
  */
@@ -67,7 +67,7 @@ export async function waitForEnd(store: JobStore, id: string, signal?: AbortSign
       });
     }
     const record = await store.find(id);
-    if (!record) throw new AppError(404, 'job_not_found', `job ${id} expired`);
+    if (!record) throw appError('job_not_found', { detail: `job ${id} expired` });
     return record;
   } finally {
     clearInterval(poll);

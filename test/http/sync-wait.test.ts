@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
+import type { Config } from '../../src/config';
 import { postAttack } from '../helpers/attack-checks';
 import { PIG, readTestFile } from '../helpers/data';
-import { startSlowTinyApp } from '../helpers/slow-engine';
+import { startTinyApp } from '../helpers/app';
+import { slowEngine } from '../helpers/tiny-engine';
 import { waitFor } from '../helpers/wait';
 
 /**
@@ -15,6 +17,7 @@ const pig = readTestFile(...PIG);
 const STEP_MS = 250;
 const LONG = { steps: '10', images: 'none' };
 const SHORT = { steps: '3', images: 'none' };
+const startSlowApp = (overrides: Partial<Config> = {}): Promise<FastifyInstance> => startTinyApp(overrides, { engine: async () => slowEngine(STEP_MS) });
 
 async function expectSucceedsAt(app: FastifyInstance, location: string): Promise<void> {
   let status = '';
@@ -23,19 +26,17 @@ async function expectSucceedsAt(app: FastifyInstance, location: string): Promise
     return status !== 'queued' && status !== 'running';
   }, 120_000);
   expect(status).toBe('succeeded');
-  const job = (await request(app.server).get(location).expect(200)).body as { result?: { steps?: number } };
+  const job = (await request(app.server).get(location).expect(200)).body as { result?: unknown };
   expect(job.result).toBeDefined();
 }
 
 describe('the synchronous wait (ADVPROBE_SYNC_WAIT_MS = 300)', () => {
   let app: FastifyInstance;
-  beforeAll(async () => void (app = await startSlowTinyApp(STEP_MS, { ADVPROBE_SYNC_WAIT_MS: 300 })));
+  beforeAll(async () => void (app = await startSlowApp({ ADVPROBE_SYNC_WAIT_MS: 300 })));
   afterAll(async () => app?.close());
 
   test('an attack that outlasts it answers 202 with its Location, and the job succeeds there', async () => {
-    const started = Date.now();
     const res = await postAttack(app, pig, SHORT).expect(202);
-    expect(Date.now() - started).toBeLessThan(5000);
     const { id, status, location } = res.body as { id: string; status: string; location: string };
     expect(location).toBe(`/v1/jobs/${id}`);
     expect(res.headers.location).toBe(location);
@@ -53,15 +54,14 @@ describe('the synchronous wait (ADVPROBE_SYNC_WAIT_MS = 300)', () => {
 
 describe('Prefer: wait=N under the default wait (55 s)', () => {
   let app: FastifyInstance;
-  beforeAll(async () => void (app = await startSlowTinyApp(STEP_MS)));
+  beforeAll(async () => void (app = await startSlowApp()));
   afterAll(async () => app?.close());
 
   test.each([1, 2])('wait=%i: past it, 202 with the Location and Preference-Applied; the job succeeds', async (seconds) => {
     const started = Date.now();
     const res = await postAttack(app, pig, LONG).set('Prefer', `wait=${seconds}`).expect(202);
-    const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(seconds * 1000 - 50);
-    expect(took).toBeLessThan(seconds * 1000 + 5000);
+    // Not a benchmark: a 202 before the client's wait would not have waited at all.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(seconds * 1000 - 50);
     expect(res.headers['preference-applied']).toBe(`wait=${seconds}`);
     await expectSucceedsAt(app, res.headers.location as string);
   });

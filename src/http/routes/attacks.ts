@@ -10,8 +10,9 @@ import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
 import { toModelInput } from '../model-input';
+import { errorResponses } from '../error-responses';
 import { syncWait } from '../prefer';
-import { errorResponses, ErrorResponse, uploadBody } from '../schemas';
+import { uploadBody } from '../schemas';
 import { readImageUpload } from '../upload';
 
 const Accepted = Type.Object(JobAccepted.properties, {
@@ -38,7 +39,7 @@ export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobSer
         querystring: AttackFields,
         headers: { type: 'object', properties: { prefer: { type: 'string', description: '`respond-async` for a 202 and a job to follow; `wait=N` to wait at most N seconds for the result before the 202 (RFC 7240)' } } },
         uploadBody: uploadBody(AttackFields.properties, 'the image and the attack parameters'),
-        response: { 200: AttackResult, 202: Accepted, ...errorResponses, 409: ErrorResponse },
+        response: { 200: AttackResult, 202: Accepted, ...errorResponses('request', 'access', 'upload', 'model', 'run', 'submit') },
       },
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, AttackFields);

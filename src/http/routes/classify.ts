@@ -5,7 +5,8 @@ import type { ClassifySpec } from '../../contract/job-specs';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
-import { errorResponses, uploadBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { uploadBody } from '../schemas';
 import { toModelInput } from '../model-input';
 import { syncWait } from '../prefer';
 import { readImageUpload } from '../upload';
@@ -19,7 +20,7 @@ export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
         querystring: ClassifyFields,
         headers: { type: 'object', properties: { prefer: { type: 'string', description: '`wait=N`: wait at most N seconds (RFC 7240; ADVPROBE_SYNC_WAIT_MS where less), then 503 `job_timeout`' } } },
         uploadBody: uploadBody(ClassifyFields.properties, 'the image and its parameters'),
-        response: { 200: ClassifyResponse, ...errorResponses },
+        response: { 200: ClassifyResponse, ...errorResponses('request', 'access', 'upload', 'model', 'run') },
       },
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, ClassifyFields);

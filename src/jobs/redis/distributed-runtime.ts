@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
+import type { Log } from '../../log';
 import { toJobError } from '../job-executor';
 import type { JobKind } from '../job-record';
 import { kindTimeLimit } from '../kinds';
@@ -15,7 +16,7 @@ export class DistributedRuntime implements JobRuntime {
   readonly queue: BullmqWorkQueue;
   readonly rateLimitStore: JobRuntime['rateLimitStore'];
 
-  constructor(config: Config, url: string) {
+  constructor(config: Config, url: string, log?: Log) {
     const prefix = config.ADVPROBE_REDIS_PREFIX;
     const ttlSeconds = config.ADVPROBE_JOB_TTL_S;
     // An unfinished job's keys live as long as it may run (its kind's limit: a training's is
@@ -26,7 +27,8 @@ export class DistributedRuntime implements JobRuntime {
     this.rateLimitStore = { redis: this.store.connection, nameSpace: `${prefix}:rate-limit:` };
     // A job whose worker died (BullMQ found its lock expired) ends here, whoever hears it first.
     this.queue.onLost((id, reason) => {
-      const error = toJobError(new AppError(500, 'worker_crashed', `the model worker process stopped while running this job (${reason})`));
+      log?.error({ job: id, reason }, 'a model worker process stopped while running this job');
+      const error = toJobError(appError('worker_crashed'));
       void this.store.finish(id, { status: 'failed', error }).catch(() => undefined);
     });
   }
