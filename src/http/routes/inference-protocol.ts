@@ -8,8 +8,8 @@ import { appError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
-import { syncWait } from '../prefer';
 import { protocolErrorResponses } from '../error-responses';
+import { syncWait } from '../prefer';
 import { PROBE_LOG_LEVEL } from './health';
 
 const { version } = require('../../../package.json') as { version: string };
