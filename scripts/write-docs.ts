@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, OptionalKind, type TObject, type TSchema } from '@sinclair/typebox';
+import { attackTable } from '../src/attacks/docs';
 import { ConfigSchema } from '../src/config';
 import { AttackFields } from '../src/contract/attack-params';
 import { ClassifyFields } from '../src/contract/classify';
@@ -93,6 +94,7 @@ export function generatedTables(): Record<string, string> {
     settings: settingsTable(),
     'classify-fields': fieldTable(ClassifyFields),
     'attack-fields': fieldTable(AttackFields),
+    attacks: attackTable(),
     'evaluation-fields': fieldTable(EvaluationFields),
     'training-fields': fieldTable(TrainingFields),
   };

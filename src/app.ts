@@ -2,15 +2,17 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import { AppError } from './errors';
+import { appError } from './errors';
 import { registerAuth } from './http/auth';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler';
 import { Lifecycle, registerStoppingGate } from './http/lifecycle';
 import { validatorController } from './http/validators';
+import { registerUploadParsers } from './http/upload';
 import { attackRoutes } from './http/routes/attacks';
 import { classifyRoutes } from './http/routes/classify';
 import { docsRoutes } from './http/routes/docs';
@@ -42,6 +44,10 @@ const { version } = require('../package.json') as { version: string };
  */
 export async function buildApp({ config, fastify = {}, engine }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // One limit on every body (raw images, Open Inference Protocol requests); multipart files have theirs.
+    bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES,
+    // A 5xx names its request id: unique across API processes, not fastify's per-process req-N.
+    genReqId: () => randomUUID(),
     ...fastify,
     frameworkErrors: frameworkErrorHandler,
     // Unknown body fields are errors, not silently dropped; query strings: validators.ts.
@@ -65,7 +71,8 @@ export async function buildApp({ config, fastify = {}, engine }: AppOptions): Pr
   // Stopping (http/lifecycle.ts): new work gets 503 shutting_down; running jobs get the grace,
   // then fail explicitly; event streams end; then the workers stop. A listening server does
   // this before closing (shutdown.ts), so the hooks find it done; app.close() alone runs it here.
-  const lifecycle = new Lifecycle(service);
+  // Overloaded: the check is registered later, on API processes only (registerEverything).
+  const lifecycle = new Lifecycle(service, () => app.hasDecorator('isUnderPressure') && app.isUnderPressure());
   app.decorate('lifecycle', lifecycle);
   registerStoppingGate(app, lifecycle);
   app.addHook('preClose', async () => {
@@ -108,8 +115,8 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
       return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
     },
   });
-  // Load never fails liveness; readiness reports it (the overload check is registered below, API processes only).
-  await app.register(healthRoutes(service, app.lifecycle, () => app.hasDecorator('isUnderPressure') && app.isUnderPressure()));
+  // Load never fails liveness; readiness reports it.
+  await app.register(healthRoutes(service, app.lifecycle));
   await app.register(metricsRoutes(metrics));
   if (!jobs) return; // a worker process: nothing else to serve
 
@@ -123,20 +130,20 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     keyGenerator: (request) => request.owner ?? request.ip,
     allowList: (request) => PROBE_ROUTES.includes(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+      appError('rate_limited', { max: context.max, retryAfter: Math.ceil(context.ttl / 1000) }),
   });
   await app.register(underPressure, {
     maxEventLoopDelay: config.ADVPROBE_MAX_EVENT_LOOP_DELAY_MS,
     // The probes pass (they report load: health.ts); everything else gets 503 overloaded.
     pressureHandler: async (request) => {
-      if (!PROBE_ROUTES.includes(request.routeOptions.url ?? '')) throw new AppError(503, 'overloaded', 'the service is overloaded; retry later', { 'retry-after': '5' });
+      if (!PROBE_ROUTES.includes(request.routeOptions.url ?? '')) throw appError('overloaded');
     },
   });
   // Files, fields and parts: each route reads with its own limits (upload.ts multipartLimits).
   await app.register(multipart, {
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
-  app.addContentTypeParser(/^image\/[\w.+-]+$/, { parseAs: 'buffer', bodyLimit: config.ADVPROBE_MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+  registerUploadParsers(app, config.ADVPROBE_MAX_UPLOAD_BYTES);
 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

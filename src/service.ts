@@ -48,7 +48,7 @@ export class Service {
     const role = config.ADVPROBE_ROLE;
     this.catalog = loadCatalog(config.ADVPROBE_MODELS_DIR);
     this.models = new ModelStore(config.ADVPROBE_MODELS_DIR);
-    const runtime = (this.runtime = createRuntime(config));
+    const runtime = (this.runtime = createRuntime(config, log));
     const model = (this.model = role === 'api' ? null : new ModelService(config, log, WORKER_PROGRAM, engine));
     const limitOf = (kind: keyof typeof JOB_KINDS) => timeLimit(config, JOB_KINDS[kind].timeLimit);
     const admit = runtime.admission(model ? () => model.assertReady() : null);

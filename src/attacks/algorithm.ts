@@ -63,6 +63,8 @@ export interface AttackDefinition<N extends string = AttackName> {
   readonly name: N;
   /** One line for the playground's choices and the CLI's usage. */
   readonly title: string;
+  /** For the docs' table: the paper in short (the file's header cites it in full), what the paper fixes, and the engine calls of a run. */
+  readonly doc: { paper: string; fixed?: string; cost: string };
   /** The arguments it takes, each with its default as the docs say it; a request that sets another one is refused. */
   readonly arguments: Partial<Record<ArgumentName, string>>;
   /** The losses it can maximise, its default first (one: fixed by the attack). */

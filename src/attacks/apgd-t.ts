@@ -21,6 +21,7 @@ export const DEFAULT_TARGETS = 9;
 export const apgdT: AttackDefinition<'apgd-t'> = {
   name: 'apgd-t',
   title: 'APGD-T (targets the likeliest classes)',
+  doc: { paper: "Croce & Hein 2020, AutoAttack's targeted APGD-DLR", fixed: 'as apgd-ce; `steps` per target; untargeted success', cost: 'up to `targets` × `steps` gradient' },
   arguments: { ...APGD_ARGUMENTS, targets: String(DEFAULT_TARGETS) },
   losses: ['dlr'],
   refusesTarget: 'apgd-t chooses its own targets (the `targets` most likely classes); use apgd-ce or apgd-dlr for a targeted APGD',

@@ -35,6 +35,12 @@ export const resolveApgd = (choices: AttackChoices) => ({ steps: choices.steps ?
 export const apgdCe: AttackDefinition<'apgd-ce'> = {
   name: 'apgd-ce',
   title: 'APGD-CE (Auto-PGD)',
+  doc: {
+    paper: 'Croce & Hein 2020 (Auto-PGD)',
+    fixed:
+      'step 2ε, momentum 0.75, checkpoints p₀ = 0, p₁ = 0.22, p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06), η halves when fewer than ρ = 0.75 of the steps since the last checkpoint raised the loss (or it was not halved last time and the best loss did not improve), restarting from the best point',
+    cost: "`steps` gradient + 1 forward (PGD's budget)",
+  },
   arguments: APGD_ARGUMENTS,
   losses: ['ce'],
   resolve: resolveApgd,

@@ -43,6 +43,16 @@ export function attackUsage(): string {
   }).join('\n');
 }
 
+/** The docs' table of the attacks (docs/api/attacks.md, `npm run docs`): paper, arguments with defaults, what is fixed, calls per run. */
+export function attackTable(): string {
+  const rows = ATTACKS.map((a: AttackDefinition) => {
+    const args = Object.entries(a.arguments).map(([name, value]) => `\`${name}\` ${name === 'loss' ? a.losses.join(' \\| ') : value}`);
+    const fixed = [a.losses.length === 1 ? `loss ${a.losses[0]}` : '', a.doc.fixed ?? ''].filter(Boolean).join('; ');
+    return `| \`${a.name}\` | ${a.doc.paper} | ${args.join(', ')} | ${fixed} | ${a.doc.cost} |`;
+  });
+  return ['| `attack` | paper | arguments (defaults) | fixed | engine calls per run |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** The playground's attack choices and, per argument, the attacks whose form shows it. */
 export function playgroundChoices(): { options: { value: AttackName; title: string; refusesTarget: boolean }[]; fieldsFor: Record<ArgumentName, AttackName[]> } {
   const fieldsFor = Object.fromEntries(ARGUMENT_NAMES.map((name) => [name, takers(name).map((a) => a.name)])) as Record<ArgumentName, AttackName[]>;

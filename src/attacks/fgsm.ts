@@ -15,6 +15,7 @@ import { pgdRun } from './pgd';
 export const fgsm: AttackDefinition<'fgsm'> = {
   name: 'fgsm',
   title: 'FGSM (one step)',
+  doc: { paper: 'Goodfellow et al. 2015; with `randomStart`, FGSM-RS of Wong et al. 2020', fixed: 'L2: the fast gradient method', cost: '1 gradient + 1 forward' },
   arguments: { stepSize: 'ε (1.25·ε with randomStart)', loss: 'ce', randomStart: 'false' },
   losses: ['ce', 'margin', 'dlr'],
   resolve: (choices) => {

@@ -23,6 +23,7 @@ export const DEFAULT_STEPS = 10;
 export const pgd: AttackDefinition<'pgd'> = {
   name: 'pgd',
   title: 'PGD (Madry et al.)',
+  doc: { paper: 'Madry et al. 2018; Kolter & Madry (plain-gradient `sgd`)', cost: '`steps` gradient + 1 forward' },
   arguments: { steps: '10', stepSize: '2.5·ε/steps', optimizer: 'sign', loss: 'ce', randomStart: 'false' },
   losses: ['ce', 'margin', 'dlr'],
   resolve: (choices) => {

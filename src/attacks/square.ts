@@ -31,6 +31,7 @@ export const DEFAULT_QUERIES = 1000;
 export const square: AttackDefinition<'square'> = {
   name: 'square',
   title: 'Square (no gradients)',
+  doc: { paper: 'Andriushchenko et al. 2020', fixed: "p_init 0.8 with the paper's schedule rescaled to `queries`", cost: 'up to `queries` forward, no gradients' },
   arguments: { queries: String(DEFAULT_QUERIES), loss: 'margin' },
   losses: ['margin', 'ce'],
   resolve: (choices) => ({ queries: choices.queries ?? DEFAULT_QUERIES }),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import sharp from 'sharp';
 import { runAttack } from '../attacks/attack';
-import { badRequest } from '../errors';
+import { appError, invalidParameter } from '../errors';
 import { evaluationCsv } from '../evaluation/csv';
 import { parseLabelsMap } from '../evaluation/labels-map';
 import { robustnessPlotSvg } from '../evaluation/plot';
@@ -20,7 +20,7 @@ import { toUnit } from '../images/unit-pixels';
 import { loadModel, openContext, type CliContext } from './context';
 import { resolveTrainingSettings, TrainingFields, trainingLimits } from '../contract/training-params';
 import { loadTrainableEngine } from '../model/load-engine';
-import { ModelStore } from '../model/model-store';
+import { ModelStore, modelExists } from '../model/model-store';
 import { runTraining } from '../training/run-training';
 import { trainingPlotSvg } from '../training/plot';
 import { provenance } from '../training/provenance';
@@ -139,7 +139,7 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
   const fields = parseFields(TrainingFields, { name: `trained-${stamp}`, ...asFields(flags, ['labels', 'out', 'limit']) });
   const settings = resolveTrainingSettings(fields, names.length, trainingLimits(ctx.config));
   const store = new ModelStore(ctx.config.ADVPROBE_MODELS_DIR);
-  if (store.exists(settings.name, null)) throw badRequest('model_exists', `a model named ${settings.name} exists already in ${ctx.config.ADVPROBE_MODELS_DIR}`);
+  if (store.exists(settings.name, null)) throw modelExists(settings.name, ` in ${ctx.config.ADVPROBE_MODELS_DIR}`);
   const source = store.find(settings.model ?? ctx.manifest.name, null);
   const images = await decodeLabelled(dir, set, ctx);
   const started = performance.now();
@@ -178,11 +178,11 @@ export async function trainCommand(dir: string, flags: Flags): Promise<void> {
 
 /** The images of DIR that --labels labels (the first --limit), and the --out folder: checked before the model loads. */
 function labelledSet(command: string, dir: string, flags: Flags, ctx: CliContext): { names: string[]; labelOf: Map<string, number>; outDir: string } {
-  if (typeof flags.labels !== 'string') throw badRequest('missing_labels', `${command} needs --labels FILE (JSON: file name → class index, label name, or {"index": n})`);
+  if (typeof flags.labels !== 'string') throw appError('missing_labels', { command });
   const labelOf = parseLabelsMap(JSON.parse(readFileSync(flags.labels, 'utf8')) as unknown, ctx.labels);
   const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
   const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.test(f) && labelOf.has(f)).sort().slice(0, limit);
-  if (names.length === 0) throw badRequest('no_images', `no images in ${dir} have a label in ${flags.labels}`);
+  if (names.length === 0) throw appError('no_images', { dir, labels: flags.labels });
   return { names, labelOf, outDir: writableFolder(typeof flags.out === 'string' ? flags.out : '.') };
 }
 
@@ -192,7 +192,7 @@ function writableFolder(dir: string): string {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    throw badRequest('invalid_parameter', `--out ${dir}: cannot write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw invalidParameter(`--out ${dir}: cannot write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return dir;
 }

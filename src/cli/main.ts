@@ -61,7 +61,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     // Bad options come back as the same 400 errors the HTTP API gives.
-    console.error(`advprobe ${command}: ${err instanceof AppError || err instanceof Error ? err.message : String(err)}`);
+    // The terminal is the CLI's log: an error's internal cause is shown here, not hidden as over HTTP.
+    const cause = err instanceof AppError && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    console.error(`advprobe ${command}: ${err instanceof Error ? err.message : String(err)}${cause}`);
     return err instanceof AppError && err.statusCode < 500 ? 2 : 1;
   }
 }

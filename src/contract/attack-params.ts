@@ -6,7 +6,7 @@ import type { AttackName, AttackSettings, MinimalSearch, TargetSpec } from '../a
 import { maxProbes } from '../attacks/minimal';
 import { ATTACK_NAMES, attackOf } from '../attacks/registry';
 import { randomSeed } from '../attacks/random';
-import { badRequest } from '../errors';
+import { invalidParameter } from '../errors';
 import { classIndexOf } from '../model/labels';
 import { TopK } from './classify';
 import { ModelField } from './model-field';
@@ -74,9 +74,9 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   const attack = fields.attack ?? 'pgd';
   const norm = fields.norm ?? 'linf';
   const search = minimalSearch(fields, norm);
-  if (search && attack !== 'pgd') throw badRequest('invalid_parameter', `mode: minimal searches with pgd only (got attack=${attack})`);
+  if (search && attack !== 'pgd') throw invalidParameter(`mode: minimal searches with pgd only (got attack=${attack})`);
   const refusal = attackOf(attack).refusesTarget;
-  if (refusal && fields.target !== undefined) throw badRequest('invalid_parameter', `target: ${refusal}`);
+  if (refusal && fields.target !== undefined) throw invalidParameter(`target: ${refusal}`);
   const epsilon = search ? search.epsilonMax : fields.epsilon === undefined ? 2 / 255 : fraction(fields.epsilon, 'epsilon');
   assertRadius(epsilon, norm, 'epsilon');
   const settings = settingsFor(attack, attackChoices(attack, fields, { norm, epsilon, earlyStop: search !== null || (fields.earlyStop ?? false) }));
@@ -84,7 +84,7 @@ export function resolveAttackRequest(fields: AttackFields, labels: readonly stri
   const label = fields.label === undefined ? null : classOf(fields.label, 'label', labels);
   const target = targetOf(fields.target, labels);
   if (target.kind === 'class' && label !== null && target.classIndex === label) {
-    throw badRequest('invalid_parameter', `target: the target ${target.classIndex} (${labels[label]}) is the true label; choose another class`);
+    throw invalidParameter(`target: the target ${target.classIndex} (${labels[label]}) is the true label; choose another class`);
   }
   return { label, target, settings, search, topk: fields.topk ?? 5, images: fields.images ?? 'inline' };
 }
@@ -101,7 +101,7 @@ export function sharedChoices(fields: SharedFields): Omit<AttackChoices, 'norm' 
       continue;
     }
     const number = fraction(String(value), name);
-    if (!(number > 0)) throw badRequest('invalid_parameter', `${name}: must be greater than 0 (got ${number})`);
+    if (!(number > 0)) throw invalidParameter(`${name}: must be greater than 0 (got ${number})`);
     values[name] = number;
   }
   return { ...(values as Partial<AttackChoices>), restarts: fields.restarts ?? 1, clamp: fields.clamp ?? true, seed: fields.seed ?? randomSeed() };
@@ -110,9 +110,9 @@ export function sharedChoices(fields: SharedFields): Omit<AttackChoices, 'norm' 
 /** The fields an attack shares with evaluations, as AttackChoices; 400 for a field the attack does not use. */
 export function attackChoices(attack: AttackName, fields: SharedFields & Pick<AttackFields, 'quantize'>, fixed: Pick<AttackChoices, 'norm' | 'epsilon' | 'earlyStop'>): AttackChoices {
   for (const name of ARGUMENT_NAMES) {
-    if (fields[name] !== undefined && !takes(attack, name)) throw badRequest('invalid_parameter', `${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
+    if (fields[name] !== undefined && !takes(attack, name)) throw invalidParameter(`${name}: not used by ${attack} (README: "Attacks" lists each attack's arguments)`);
   }
-  if (fields.loss !== undefined && !lossesOf(attack).includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${attack} takes ${lossesOf(attack).join(' or ')} (got ${fields.loss})`);
+  if (fields.loss !== undefined && !lossesOf(attack).includes(fields.loss)) throw invalidParameter(`loss: ${attack} takes ${lossesOf(attack).join(' or ')} (got ${fields.loss})`);
   return { ...fixed, ...sharedChoices(fields), quantize: fields.quantize ?? 'refine' };
 }
 
@@ -123,35 +123,35 @@ export function assertBudget(settings: AttackSettings, limits: AttackLimits, pro
   if (gradient === 0) {
     // Score-based: forward passes only, bounded on their own.
     const queries = forward * settings.restarts;
-    if (queries > limits.maxQueries) throw badRequest('invalid_parameter', `${field}: ${of} × restarts must be at most ${limits.maxQueries} (ADVPROBE_MAX_QUERIES), got ${queries}`);
+    if (queries > limits.maxQueries) throw invalidParameter(`${field}: ${of} × restarts must be at most ${limits.maxQueries} (ADVPROBE_MAX_QUERIES), got ${queries}`);
     return;
   }
   const budget = gradient * settings.restarts * probes;
   if (budget > limits.maxSteps) {
     const what = probes > 1 ? `${of} × restarts × probes (${probes} for this epsilonMax and tolerance)` : `${of} × restarts`;
-    throw badRequest('invalid_parameter', `${field}: ${what} must be at most ${limits.maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
+    throw invalidParameter(`${field}: ${what} must be at most ${limits.maxSteps} (ADVPROBE_MAX_STEPS), got ${budget}`);
   }
 }
 
 function assertRadius(value: number, norm: 'linf' | 'l2', field: string): void {
   const largest = norm === 'linf' ? 1 : MAX_L2;
-  if (value < 0 || value > largest) throw badRequest('invalid_parameter', `${field}: must be between 0 and ${norm === 'linf' ? 1 : largest.toFixed(1)} for ${norm} (got ${value})`);
+  if (value < 0 || value > largest) throw invalidParameter(`${field}: must be between 0 and ${norm === 'linf' ? 1 : largest.toFixed(1)} for ${norm} (got ${value})`);
 }
 
 /** mode=minimal's search bracket; null for a plain attack (whose fields must not carry it). */
 function minimalSearch(fields: AttackFields, norm: 'linf' | 'l2'): MinimalSearch | null {
   if ((fields.mode ?? 'attack') === 'attack') {
     for (const field of ['epsilonMax', 'tolerance'] as const) {
-      if (fields[field] !== undefined) throw badRequest('invalid_parameter', `${field}: only with mode=minimal`);
+      if (fields[field] !== undefined) throw invalidParameter(`${field}: only with mode=minimal`);
     }
     return null;
   }
-  if (fields.epsilon !== undefined) throw badRequest('invalid_parameter', 'epsilon: mode=minimal searches ε itself; give epsilonMax instead');
+  if (fields.epsilon !== undefined) throw invalidParameter('epsilon: mode=minimal searches ε itself; give epsilonMax instead');
   const epsilonMax = fields.epsilonMax === undefined ? (norm === 'linf' ? 16 / 255 : 10) : fraction(fields.epsilonMax, 'epsilonMax');
   assertRadius(epsilonMax, norm, 'epsilonMax');
-  if (!(epsilonMax > 0)) throw badRequest('invalid_parameter', 'epsilonMax: must be greater than 0');
+  if (!(epsilonMax > 0)) throw invalidParameter('epsilonMax: must be greater than 0');
   const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');
-  if (!(tolerance > 0) || tolerance >= epsilonMax) throw badRequest('invalid_parameter', `tolerance: must be greater than 0 and less than epsilonMax (got ${tolerance})`);
+  if (!(tolerance > 0) || tolerance >= epsilonMax) throw invalidParameter(`tolerance: must be greater than 0 and less than epsilonMax (got ${tolerance})`);
   return { epsilonMax, tolerance };
 }
 
@@ -159,7 +159,7 @@ function minimalSearch(fields: AttackFields, norm: 'linf' | 'l2'): MinimalSearch
 export function fraction(text: string, field: string): number {
   const [num, den] = text.split('/').map((p) => Number(p.trim()));
   const value = den === undefined ? num : num / den;
-  if (!Number.isFinite(value)) throw badRequest('invalid_parameter', `${field}: "${text}" is not a finite number or fraction`);
+  if (!Number.isFinite(value)) throw invalidParameter(`${field}: "${text}" is not a finite number or fraction`);
   return value;
 }
 
@@ -177,6 +177,6 @@ function classOf(text: string, field: string, labels: readonly string[]): number
     return classIndexOf(text, labels, field);
   } catch (err) {
     const hint = `use a class index 0–${labels.length - 1} or a label from GET /v1/models/resnet50/labels`;
-    throw badRequest('invalid_parameter', `${(err as Error).message} (${hint})`);
+    throw invalidParameter(`${(err as Error).message} (${hint})`);
   }
 }

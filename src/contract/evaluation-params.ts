@@ -4,7 +4,7 @@ import { lossesOf, settingsFor, takes } from '../attacks/defaults';
 import { argumentFields } from '../attacks/docs';
 import { ATTACK_NAMES, isAttackName } from '../attacks/registry';
 import type { AttackName } from '../attacks/types';
-import { badRequest } from '../errors';
+import { invalidParameter } from '../errors';
 import { parseLabelsMap } from '../evaluation/labels-map';
 import type { EvaluationSettings } from '../evaluation/robustness';
 import { classIndexOf } from '../model/labels';
@@ -48,9 +48,9 @@ export function parseAttacks(text: string | undefined): AttackName[] {
   if (text.trim() === 'autoattack') return [...AUTOATTACK];
   const names = text.split(',').map((n) => n.trim().toLowerCase());
   for (const name of names) {
-    if (!isAttackName(name)) throw badRequest('invalid_parameter', `attacks: unknown attack "${name}" (use pgd, autoattack, or a comma-separated list of ${ATTACK_NAMES.join(', ')})`);
+    if (!isAttackName(name)) throw invalidParameter(`attacks: unknown attack "${name}" (use pgd, autoattack, or a comma-separated list of ${ATTACK_NAMES.join(', ')})`);
   }
-  if (new Set(names).size !== names.length) throw badRequest('invalid_parameter', 'attacks: an attack is listed twice');
+  if (new Set(names).size !== names.length) throw invalidParameter('attacks: an attack is listed twice');
   return names as AttackName[];
 }
 
@@ -61,43 +61,43 @@ export function parseEpsilons(text: string, norm: 'linf' | 'l2'): number[] {
     try {
       items = JSON.parse(text) as unknown[];
     } catch {
-      throw badRequest('invalid_parameter', 'epsilons: not a valid JSON array');
+      throw invalidParameter('epsilons: not a valid JSON array');
     }
-    if (!Array.isArray(items)) throw badRequest('invalid_parameter', 'epsilons: expected a JSON array');
+    if (!Array.isArray(items)) throw invalidParameter('epsilons: expected a JSON array');
   } else {
     items = text.split(',');
   }
   const values = items.map((item) => (typeof item === 'number' ? item : fraction(String(item), 'epsilons')));
   const largest = norm === 'linf' ? 1 : Math.sqrt(224 * 224 * 3);
-  if (values.length === 0 || values.length > MAX_EPSILONS) throw badRequest('invalid_parameter', `epsilons: give 1 to ${MAX_EPSILONS} values (got ${values.length})`);
-  for (const v of values) if (!Number.isFinite(v) || v <= 0 || v > largest) throw badRequest('invalid_parameter', `epsilons: each must be greater than 0 and at most ${largest === 1 ? 1 : largest.toFixed(1)} (got ${v})`);
+  if (values.length === 0 || values.length > MAX_EPSILONS) throw invalidParameter(`epsilons: give 1 to ${MAX_EPSILONS} values (got ${values.length})`);
+  for (const v of values) if (!Number.isFinite(v) || v <= 0 || v > largest) throw invalidParameter(`epsilons: each must be greater than 0 and at most ${largest === 1 ? 1 : largest.toFixed(1)} (got ${v})`);
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** The label of each image: from the `labels` map by file name, or the i-th `label` field. */
 export function imageLabels(files: NamedFile[], fields: Pick<EvaluationFields, 'labels'>, perImage: string[], labels: readonly string[]): number[] {
-  if (fields.labels !== undefined && perImage.length > 0) throw badRequest('invalid_parameter', 'labels: send either the labels map or a label field per image, not both');
+  if (fields.labels !== undefined && perImage.length > 0) throw invalidParameter('labels: send either the labels map or a label field per image, not both');
   if (fields.labels !== undefined) {
     let map: Map<string, number>;
     try {
       map = parseLabelsMap(JSON.parse(fields.labels) as unknown, labels);
     } catch (err) {
-      throw badRequest('invalid_parameter', `labels: ${err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message}`);
+      throw invalidParameter(`labels: ${err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message}`);
     }
     return files.map((f) => {
       const label = map.get(f.filename);
-      if (label === undefined) throw badRequest('invalid_parameter', `labels: no label for image "${f.filename}"`);
+      if (label === undefined) throw invalidParameter(`labels: no label for image "${f.filename}"`);
       return label;
     });
   }
   if (perImage.length !== files.length) {
-    throw badRequest('invalid_parameter', `label: send a labels map, or one label field per image (got ${perImage.length} labels for ${files.length} images)`);
+    throw invalidParameter(`label: send a labels map, or one label field per image (got ${perImage.length} labels for ${files.length} images)`);
   }
   return perImage.map((text, i) => {
     try {
       return classIndexOf(text, labels, `label ${i + 1}`);
     } catch (err) {
-      throw badRequest('invalid_parameter', (err as Error).message);
+      throw invalidParameter((err as Error).message);
     }
   });
 }
@@ -107,15 +107,15 @@ export function resolveEvaluationSettings(fields: EvaluationFields, limits: Atta
   const norm = fields.norm ?? 'linf';
   // A field counts when some attack of the list uses it; one none of them uses is a 400.
   for (const name of ARGUMENT_NAMES) {
-    if (fields[name] !== undefined && !attacks.some((a) => takes(a, name))) throw badRequest('invalid_parameter', `${name}: not used by ${attacks.join(', ')}`);
+    if (fields[name] !== undefined && !attacks.some((a) => takes(a, name))) throw invalidParameter(`${name}: not used by ${attacks.join(', ')}`);
   }
   if (fields.loss !== undefined) {
     for (const a of attacks) {
-      if (takes(a, 'loss') && !lossesOf(a).includes(fields.loss)) throw badRequest('invalid_parameter', `loss: ${a} takes ${lossesOf(a).join(' or ')} (got ${fields.loss})`);
+      if (takes(a, 'loss') && !lossesOf(a).includes(fields.loss)) throw invalidParameter(`loss: ${a} takes ${lossesOf(a).join(' or ')} (got ${fields.loss})`);
     }
   }
   const tolerance = fields.tolerance === undefined ? (norm === 'linf' ? 0.25 / 255 : 0.05) : fraction(fields.tolerance, 'tolerance');
-  if (!(tolerance > 0)) throw badRequest('invalid_parameter', `tolerance: must be greater than 0 (got ${tolerance})`);
+  if (!(tolerance > 0)) throw invalidParameter(`tolerance: must be greater than 0 (got ${tolerance})`);
   const epsilons = parseEpsilons(fields.epsilons, norm);
   const choices = { norm, ...sharedChoices(fields) };
   const largest = epsilons.at(-1)!;

@@ -1,6 +1,6 @@
 import { Kind, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { badRequest } from '../errors';
+import { appError, invalidParameter } from '../errors';
 
 /**
  * The one way a request's text fields become values, whatever carried them: multipart
@@ -15,16 +15,16 @@ export function parseFields<S extends TObject>(schema: S, raw: Record<string, un
   const value: Record<string, unknown> = {};
   for (const [field, text] of Object.entries(raw)) {
     // hasOwn, not `in`: `__proto__` or `constructor` is an unknown field, not an inherited one.
-    if (!Object.hasOwn(schema.properties, field)) throw badRequest('unknown_field', `unknown field '${field}'; accepted fields: ${known.join(', ')}`);
+    if (!Object.hasOwn(schema.properties, field)) throw appError('unknown_field', { field, accepted: known.join(', ') });
     const property = schema.properties[field] as TSchema;
-    if (Array.isArray(text)) throw badRequest('duplicate_field', `field '${field}' was sent more than once`);
+    if (Array.isArray(text)) throw appError('duplicate_field', { field });
     value[field] = typeof text === 'string' ? fromText(field, property, text) : text;
   }
   const withDefaults = Value.Default(schema, value);
   if (Value.Check(schema, withDefaults)) return withDefaults as Static<S>;
   const error = Value.Errors(schema, withDefaults).First();
   const field = error?.path.replace(/^\//, '') || 'request';
-  throw badRequest('invalid_parameter', `${field}: ${error?.message ?? 'invalid value'} (got ${JSON.stringify(raw[field] ?? null)})`);
+  throw invalidParameter(`${field}: ${error?.message ?? 'invalid value'} (got ${JSON.stringify(raw[field] ?? null)})`);
 }
 
 /** A plain decimal number, optionally signed, with an optional fraction and exponent. */
@@ -36,13 +36,13 @@ function fromText(field: string, schema: TSchema, text: string): unknown {
     case 'Number': {
       const integer = schema[Kind] === 'Integer';
       const number = NUMBER.test(text) ? Number(text) : NaN;
-      if (!Number.isFinite(number)) throw badRequest('invalid_parameter', `${field}: must be a number (got ${JSON.stringify(text)})`);
-      if (integer && !Number.isInteger(number)) throw badRequest('invalid_parameter', `${field}: must be an integer (got ${JSON.stringify(text)})`);
+      if (!Number.isFinite(number)) throw invalidParameter(`${field}: must be a number (got ${JSON.stringify(text)})`);
+      if (integer && !Number.isInteger(number)) throw invalidParameter(`${field}: must be an integer (got ${JSON.stringify(text)})`);
       return number;
     }
     case 'Boolean':
       if (text === 'true' || text === 'false') return text === 'true';
-      throw badRequest('invalid_parameter', `${field}: must be true or false (got ${JSON.stringify(text)})`);
+      throw invalidParameter(`${field}: must be true or false (got ${JSON.stringify(text)})`);
     default:
       return text; // strings and unions of string literals: the schema check decides
   }

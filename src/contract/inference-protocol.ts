@@ -1,4 +1,5 @@
-import { badRequest } from '../errors';
+import { appError, invalidParameter } from '../errors';
+import { LIFTED_KEY, liftNumberArrays } from './json-tensor';
 
 /**
  * The Open Inference Protocol (KServe V2, REST) as advprobe speaks it: the model's one
@@ -58,61 +59,64 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   let binary: Buffer = Buffer.alloc(0);
   if (headerLength !== undefined) {
     const length = /^\d+$/.test(headerLength) ? Number(headerLength) : NaN;
-    if (!(length <= body.length)) throw badRequest('invalid_header', `Inference-Header-Content-Length must be a byte count of at most the body's ${body.length} bytes (got ${JSON.stringify(headerLength)})`);
+    if (!(length <= body.length)) throw appError('invalid_header', { max: body.length, got: JSON.stringify(headerLength) });
     jsonBytes = body.subarray(0, length);
     binary = body.subarray(length);
   }
+  // The tensor's numbers go straight into a Float32Array (json-tensor.ts); the rest is small.
+  const lifted = liftNumberArrays(jsonBytes, 'data', shape.maxBatch * shape.height * shape.width * 3);
   let request: unknown;
   try {
-    request = JSON.parse(jsonBytes.toString('utf8'));
+    request = JSON.parse(lifted.text);
   } catch (err) {
-    throw badRequest('invalid_json', `the request is not JSON: ${(err as Error).message}`);
+    throw appError('invalid_json', { problem: `is not JSON: ${(err as Error).message}` });
   }
-  if (!isObject(request)) throw badRequest('invalid_json', 'the request must be a JSON object');
-  if (request.id !== undefined && typeof request.id !== 'string') throw badRequest('invalid_parameter', 'id must be a string');
+  if (!isObject(request)) throw appError('invalid_json', { problem: 'must be a JSON object' });
+  if (request.id !== undefined && typeof request.id !== 'string') throw invalidParameter('id must be a string');
   const inputs = request.inputs;
-  if (!Array.isArray(inputs) || inputs.length !== 1) throw badRequest('invalid_parameter', `inputs must hold exactly one tensor, '${INPUT_NAME}'`);
-  const { count, pixels } = readInput(inputs[0], binary, shape);
+  if (!Array.isArray(inputs) || inputs.length !== 1) throw invalidParameter(`inputs must hold exactly one tensor, '${INPUT_NAME}'`);
+  const { count, pixels } = readInput(inputs[0], binary, shape, lifted.arrays);
   return { ...(request.id === undefined ? {} : { id: request.id }), count, pixels, outputs: readOutputs(request) };
 }
 
-function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: number; pixels: Float32Array } {
-  if (!isObject(input)) throw badRequest('invalid_parameter', 'inputs[0] must be an object');
-  if (input.name !== INPUT_NAME) throw badRequest('invalid_parameter', `unknown input ${JSON.stringify(input.name)}; the model's input is '${INPUT_NAME}'`);
-  if (input.datatype !== 'FP32') throw badRequest('invalid_parameter', `${INPUT_NAME}: datatype must be FP32 (got ${JSON.stringify(input.datatype)})`);
+function readInput(input: unknown, binary: Buffer, shape: ModelShape, lifted: Float32Array[]): { count: number; pixels: Float32Array } {
+  if (!isObject(input)) throw invalidParameter('inputs[0] must be an object');
+  if (input.name !== INPUT_NAME) throw invalidParameter(`unknown input ${JSON.stringify(input.name)}; the model's input is '${INPUT_NAME}'`);
+  if (input.datatype !== 'FP32') throw invalidParameter(`${INPUT_NAME}: datatype must be FP32 (got ${JSON.stringify(input.datatype)})`);
   const dims = input.shape;
   const expected = `[N, ${shape.height}, ${shape.width}, 3]`;
   if (!Array.isArray(dims) || dims.length !== 4 || !dims.every((d) => Number.isInteger(d)) || dims[1] !== shape.height || dims[2] !== shape.width || dims[3] !== 3) {
-    throw badRequest('invalid_parameter', `${INPUT_NAME}: shape must be ${expected} (got ${JSON.stringify(dims)})`);
+    throw invalidParameter(`${INPUT_NAME}: shape must be ${expected} (got ${JSON.stringify(dims)})`);
   }
   const count = dims[0] as number;
-  if (count < 1 || count > shape.maxBatch) throw badRequest('invalid_parameter', `${INPUT_NAME}: N must be between 1 and ${shape.maxBatch} (ADVPROBE_MAX_BATCH), got ${count}`);
+  if (count < 1 || count > shape.maxBatch) throw invalidParameter(`${INPUT_NAME}: N must be between 1 and ${shape.maxBatch} (ADVPROBE_MAX_BATCH), got ${count}`);
   const size = count * shape.height * shape.width * 3;
   const parameters = isObject(input.parameters) ? input.parameters : {};
   const binaryBytes = parameters.binary_data_size === undefined ? 0 : Number(parameters.binary_data_size);
   if (parameters.binary_data_size !== undefined && binaryBytes !== size * 4) {
-    throw badRequest('invalid_parameter', `${INPUT_NAME}: binary_data_size must be ${size * 4} bytes for shape ${JSON.stringify(dims)} (got ${JSON.stringify(parameters.binary_data_size)})`);
+    throw invalidParameter(`${INPUT_NAME}: binary_data_size must be ${size * 4} bytes for shape ${JSON.stringify(dims)} (got ${JSON.stringify(parameters.binary_data_size)})`);
   }
   // The binary part of the body is exactly what the input declares (nothing, for JSON data).
-  if (binary.length !== binaryBytes) throw badRequest('invalid_parameter', `the body has ${binary.length} bytes of binary data but the inputs declare ${binaryBytes}`);
+  if (binary.length !== binaryBytes) throw invalidParameter(`the body has ${binary.length} bytes of binary data but the inputs declare ${binaryBytes}`);
   let pixels: Float32Array;
   if (binaryBytes > 0) {
     pixels = new Float32Array(size);
     // Little-endian on the wire whatever the host (the extension's rule).
     for (let i = 0; i < size; i++) pixels[i] = binary.readFloatLE(i * 4);
   } else {
-    if (!Array.isArray(input.data)) throw badRequest('invalid_parameter', `${INPUT_NAME}: data must be an array of numbers (or use the binary extension)`);
+    const data = isObject(input.data) && typeof input.data[LIFTED_KEY] === 'number' ? lifted[input.data[LIFTED_KEY]] : input.data;
+    if (!Array.isArray(data) && !(data instanceof Float32Array)) throw invalidParameter(`${INPUT_NAME}: data must be an array of numbers (or use the binary extension)`);
     // Row-major, flat or nested as the shape: both are the protocol's.
-    const flat = (input.data as unknown[]).flat(3);
-    if (flat.length !== size) throw badRequest('invalid_parameter', `${INPUT_NAME}: data holds ${flat.length} values; shape ${JSON.stringify(dims)} needs ${size}`);
+    const flat = data instanceof Float32Array ? data : (data as unknown[]).flat(3);
+    if (flat.length !== size) throw invalidParameter(`${INPUT_NAME}: data holds ${flat.length} values; shape ${JSON.stringify(dims)} needs ${size}`);
     pixels = new Float32Array(size);
     for (let i = 0; i < size; i++) {
-      if (typeof flat[i] !== 'number') throw badRequest('invalid_parameter', `${INPUT_NAME}: data[${i}] is not a number`);
+      if (typeof flat[i] !== 'number') throw invalidParameter(`${INPUT_NAME}: data[${i}] is not a number`);
       pixels[i] = flat[i] as number;
     }
   }
   for (let i = 0; i < size; i++) {
-    if (!(pixels[i] >= 0 && pixels[i] <= 1)) throw badRequest('invalid_parameter', `${INPUT_NAME}: every value must be in [0, 1] (value ${i} is ${pixels[i]})`);
+    if (!(pixels[i] >= 0 && pixels[i] <= 1)) throw invalidParameter(`${INPUT_NAME}: every value must be in [0, 1] (value ${i} is ${pixels[i]})`);
   }
   return { count, pixels };
 }
@@ -121,10 +125,10 @@ function readOutputs(request: Json): InferRequest['outputs'] {
   const parameters = isObject(request.parameters) ? request.parameters : {};
   const allBinary = parameters.binary_data_output === true;
   if (request.outputs === undefined) return OUTPUT_NAMES.map((name) => ({ name, binary: allBinary }));
-  if (!Array.isArray(request.outputs) || request.outputs.length === 0) throw badRequest('invalid_parameter', 'outputs must be a non-empty array');
+  if (!Array.isArray(request.outputs) || request.outputs.length === 0) throw invalidParameter('outputs must be a non-empty array');
   return request.outputs.map((output: unknown) => {
     const name = isObject(output) ? output.name : undefined;
-    if (!(OUTPUT_NAMES as readonly unknown[]).includes(name)) throw badRequest('invalid_parameter', `unknown output ${JSON.stringify(name)}; the outputs are ${OUTPUT_NAMES.join(', ')}`);
+    if (!(OUTPUT_NAMES as readonly unknown[]).includes(name)) throw invalidParameter(`unknown output ${JSON.stringify(name)}; the outputs are ${OUTPUT_NAMES.join(', ')}`);
     const own = isObject(output) && isObject(output.parameters) ? output.parameters.binary_data : undefined;
     return { name: name as OutputName, binary: own === undefined ? allBinary : own === true };
   });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { randomSeed } from '../attacks/random';
-import { badRequest } from '../errors';
+import { appError, invalidParameter } from '../errors';
 import { checkModelName } from '../model/model-store';
 import { TRAINABLE_SELECTIONS, type TrainableSelection } from '../model/trainable';
 import type { AdversarialTrainingSettings } from '../training/adversarial-training';
@@ -55,7 +55,7 @@ export const trainingLimits = (config: { ADVPROBE_MAX_TRAINING_IMAGES: number; A
 export function resolveTrainingSettings(fields: TrainingFields, imageCount: number, limits: TrainingLimits): TrainingSettings {
   const number = (text: string | undefined, field: string, fallback: number, ok: (v: number) => boolean, rule: string): number => {
     const value = text === undefined ? fallback : fraction(text, field);
-    if (!Number.isFinite(value) || !ok(value)) throw badRequest('invalid_parameter', `${field}: ${rule} (got ${value})`);
+    if (!Number.isFinite(value) || !ok(value)) throw invalidParameter(`${field}: ${rule} (got ${value})`);
     return value;
   };
   const norm = fields.norm ?? 'linf';
@@ -79,12 +79,12 @@ export function resolveTrainingSettings(fields: TrainingFields, imageCount: numb
     holdout: number(fields.holdout, 'holdout', 0.2, (v) => v >= 0 && v < 1, 'must be at least 0 and below 1'),
     seed: fields.seed ?? randomSeed(),
   };
-  if (imageCount > limits.maxImages) throw badRequest('too_many_images', `at most ${limits.maxImages} images per training (ADVPROBE_MAX_TRAINING_IMAGES); got ${imageCount}`);
+  if (imageCount > limits.maxImages) throw appError('too_many_images', { max: limits.maxImages, count: imageCount });
   const training = imageCount - Math.round(imageCount * settings.holdout);
-  if (training < 1) throw badRequest('invalid_parameter', `holdout: ${settings.holdout} of ${imageCount} images leaves none to train on`);
+  if (training < 1) throw invalidParameter(`holdout: ${settings.holdout} of ${imageCount} images leaves none to train on`);
   const budget = imageCount * settings.epochs * (settings.attackSteps + 1);
   if (budget > limits.maxBudget) {
-    throw badRequest('budget_exceeded', `images × epochs × (attackSteps + 1) = ${budget} is over the limit of ${limits.maxBudget} (ADVPROBE_MAX_TRAINING_BUDGET)`);
+    throw appError('budget_exceeded', { budget, max: limits.maxBudget });
   }
   return settings;
 }

@@ -5,7 +5,7 @@ import { JobIdParams } from '../contract/attack-schemas';
 import type { JobKind } from '../jobs/job-record';
 import type { JobService } from '../jobs/job-service';
 import { jobView, streamJobEvents } from './job-events';
-import { ErrorResponse } from './schemas';
+import { errorResponses } from './error-responses';
 
 /**
  * GET, GET …/events and DELETE of a long-running job kind under its own path (evaluations,
@@ -13,9 +13,9 @@ import { ErrorResponse } from './schemas';
  */
 export function registerAsyncJobRoutes(app: FastifyInstance, options: { kind: JobKind; path: string; noun: string; view: TSchema; jobs: JobService; heartbeatMs: number; progress: string }): void {
   const { kind, path, noun, view, jobs, heartbeatMs } = options;
-  const notFound = { 404: ErrorResponse };
+  const readErrors = errorResponses('request', 'access', 'job');
   app.get(`${path}/:id`, {
-    schema: { summary: `A ${noun}: status, progress, and its result once done`, params: JobIdParams, response: { 200: view, ...notFound } },
+    schema: { summary: `A ${noun}: status, progress, and its result once done`, params: JobIdParams, response: { 200: view, ...readErrors } },
     handler: async (request) => jobView(await jobs.get((request.params as { id: string }).id, request.owner ?? null, kind)),
   });
   app.get(`${path}/:id/events`, {
@@ -23,12 +23,12 @@ export function registerAsyncJobRoutes(app: FastifyInstance, options: { kind: Jo
       summary: `Server-sent events: \`status\` first, \`progress\` ${options.progress}, then \`result\`, \`error\` or \`cancelled\``,
       params: JobIdParams,
       produces: ['text/event-stream'],
-      response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
+      response: { 200: Type.String({ description: 'text/event-stream' }), ...readErrors },
     },
     handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get((request.params as { id: string }).id, request.owner ?? null, kind), request, reply, heartbeatMs),
   });
   app.delete(`${path}/:id`, {
-    schema: { summary: `Cancel a running ${noun} (it stops within one model step)`, params: JobIdParams, response: { 200: view, ...notFound, 409: ErrorResponse } },
+    schema: { summary: `Cancel a running ${noun} (it stops within one model step)`, params: JobIdParams, response: { 200: view, ...errorResponses('request', 'access', 'job', 'cancel') } },
     handler: async (request) => jobView(await jobs.cancel((request.params as { id: string }).id, request.owner ?? null, kind)),
   });
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../errors';
+import { appError } from '../errors';
 
 /** Routes anyone may call even with API keys on: probes, docs, and the page that asks for a key. */
 const ALWAYS_PUBLIC = ['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready', '/', '/playground.js', '/playground.css', '/openapi.yaml'];
@@ -30,7 +30,7 @@ export function registerAuth(app: FastifyInstance, keysSetting: string, metricsP
     let match = false;
     for (const key of keys) match = (hash !== undefined && timingSafeEqual(hash, key)) || match;
     if (!hash || !match) {
-      throw new AppError(401, 'unauthorized', 'a valid API key is required: send Authorization: Bearer <key> or X-API-Key: <key>', { 'www-authenticate': 'Bearer' });
+      throw appError('unauthorized');
     }
     request.owner = hash.toString('hex');
   });

@@ -1,6 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JobEvent, JobRecord } from '../jobs/job-record';
 import type { JobStore } from '../jobs/job-store';
+import { appError } from '../errors';
+
+const expired = (): { code: string; message: string } => {
+  const { code, message } = appError('job_not_found', { detail: 'the job expired' });
+  return { code, message };
+};
 
 /** The JSON view of any job: status, times, progress, and its result or error once done. */
 export function jobView(job: JobRecord) {
@@ -73,7 +79,7 @@ export async function streamJobEvents(store: JobStore, job: JobRecord, request: 
     // The end: the final record holds the result or the error.
     chain = chain.then(async () => {
       const final = await store.find(job.id).catch(() => null);
-      if (!final) write('error', { id: job.id, error: { code: 'job_not_found', message: 'the job expired' } }, event.seq);
+      if (!final) write('error', { id: job.id, error: expired() }, event.seq);
       else if (final.status === 'succeeded') write('result', final.result, event.seq);
       else write(final.status === 'cancelled' ? 'cancelled' : 'error', { id: job.id, error: final.error }, event.seq);
       close();

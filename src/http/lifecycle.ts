@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../errors';
+import { type AppError, appError } from '../errors';
 import type { Service } from '../service';
-
-/** What a client is told while the process stops: try again (elsewhere) in a few seconds. */
-const RETRY_AFTER_SECONDS = 5;
 
 /** Reads and cancels still answer while the process stops; anything that starts work does not. */
 const ALLOWED_WHILE_STOPPING = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
@@ -25,7 +22,16 @@ export class Lifecycle {
   private readonly streams = new Set<OpenStream>();
   private drained: Promise<void> | null = null;
 
-  constructor(private readonly service: Service) {}
+  constructor(
+    private readonly service: Service,
+    /** Whether the event loop lags past ADVPROBE_MAX_EVENT_LOOP_DELAY_MS (the overload check, app.ts). */
+    readonly overloaded: () => boolean,
+  ) {}
+
+  /** What the readiness probes say beside the model and Redis: this process takes work now. */
+  takesWork(): boolean {
+    return !this.stopping && !this.overloaded();
+  }
 
   /** Registers an open event stream; the returned function forgets it (it closed by itself). */
   track(stream: OpenStream): () => void {
@@ -52,8 +58,7 @@ export class Lifecycle {
 }
 
 /** The error new work gets while the process stops (the documented one, with Retry-After). */
-export const shuttingDown = (): AppError =>
-  new AppError(503, 'shutting_down', 'the service is shutting down; retry later', { 'retry-after': String(RETRY_AFTER_SECONDS) });
+export const shuttingDown = (): AppError => appError('shutting_down');
 
 /**
  * While stopping: every answer says `Connection: close` (keep-alive clients go elsewhere),

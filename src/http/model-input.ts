@@ -23,7 +23,8 @@ export async function toModelInputs(files: NamedFile[], config: Config, catalog:
     try {
       pixels.set((await toModelInput(file.data, config, catalog)).pixels, i * size);
     } catch (err) {
-      if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`);
+      // The same code and status, the message prefixed with the file it is about.
+      if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `image "${file.filename}": ${err.message}`, err.headers, { cause: err.cause });
       throw err;
     }
   }

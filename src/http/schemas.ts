@@ -3,18 +3,9 @@ import { type TSchema, Type } from '@sinclair/typebox';
 
 /**
  * The HTTP contract, in one place: fastify validates requests and serialises responses
- * with these, and openapi.yaml is generated from them (npm run openapi).
+ * with these, and openapi.yaml is generated from them (npm run openapi). Error responses:
+ * ./error-responses.ts, from the error registry.
  */
-export const ErrorResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'stable machine-readable code, e.g. invalid_image, queue_full' }),
-      message: Type.String({ description: 'what went wrong and what to do about it' }),
-    }),
-  },
-  { $id: 'ErrorResponse', description: 'Every error, 4xx and 5xx' },
-);
-
 export const ModelDescription = Type.Object({
   name: Type.String(),
   description: Type.String(),
@@ -95,12 +86,3 @@ export function uploadBody(fields: Record<string, object>, description: string):
     },
   };
 }
-
-export const errorResponses = {
-  400: ErrorResponse,
-  404: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-  500: ErrorResponse,
-  503: ErrorResponse,
-};

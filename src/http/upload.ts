@@ -1,10 +1,25 @@
 import type {} from '@fastify/multipart'; // request.parts() / isMultipart() types
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static, TObject } from '@sinclair/typebox';
 import { parseFields } from '../contract/fields';
-import { AppError, badRequest } from '../errors';
+import { AppError, appError } from '../errors';
 
 export const IMAGE_FIELD = 'image';
+
+/** The one limit on an image set's bytes, evaluations' and trainings' alike. */
+const IMAGE_SET_BYTES_SETTING = 'ADVPROBE_MAX_EVALUATION_BYTES';
+
+const FORM_ENCODED = 'application/x-www-form-urlencoded';
+
+/**
+ * Body parsers of the upload routes: a raw image (Content-Type image/*) as bytes, and a
+ * form-encoded body as a marker that readImageUpload refuses with a hint: it is what curl
+ * sends with --data-binary when no Content-Type is given, so the image arrives mislabelled.
+ */
+export function registerUploadParsers(app: FastifyInstance, maxBytes: number): void {
+  app.addContentTypeParser(/^image\/[\w.+-]+$/, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(FORM_ENCODED, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, _body, done) => done(null, { formEncoded: true }));
+}
 
 export interface ImageUpload<T> {
   image: Buffer;
@@ -24,8 +39,8 @@ export async function readImageUpload<S extends TObject>(request: FastifyRequest
   const query = (request.query ?? {}) as Record<string, unknown>;
   if (!request.isMultipart()) {
     const how = `send the image as multipart/form-data field '${IMAGE_FIELD}', or as the raw body with Content-Type image/*`;
-    if (request.body === undefined || request.body === null) throw badRequest('missing_image', how);
-    if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type']} is not accepted here; ${how}`);
+    if (request.body === undefined || request.body === null) throw appError('missing_image', { detail: how });
+    if (!Buffer.isBuffer(request.body)) throw unsupportedMediaType(request.headers['content-type'], how);
     return { image: request.body, params: parseFields(schema, query) };
   }
   const { files, fields } = await readMultipart(request, schema, { maxFiles: 1, maxTotalBytes: Infinity, repeatable: [] });
@@ -55,7 +70,7 @@ export async function readImageUploads<S extends TObject>(
   limits: { maxFiles: number; maxTotalBytes: number; repeatable: string[] },
 ): Promise<ImagesUpload<Static<S>>> {
   if (!request.isMultipart()) {
-    throw new AppError(415, 'unsupported_media_type', `send multipart/form-data with the images in field '${IMAGE_FIELD}' (repeated)`);
+    throw appError('unsupported_media_type', { detail: `send multipart/form-data with the images in field '${IMAGE_FIELD}' (repeated)` });
   }
   const { files, fields, repeated } = await readMultipart(request, schema, limits);
   return { images: files, params: parseFields(schema, { ...((request.query ?? {}) as Record<string, unknown>), ...fields }), repeated };
@@ -87,27 +102,27 @@ async function readMultipart(
       if (part.type === 'file') {
         if (part.fieldname !== IMAGE_FIELD) {
           part.file.resume();
-          throw badRequest('unexpected_file', `file field '${part.fieldname}' is not accepted; send the image${one ? '' : 's'} in field '${IMAGE_FIELD}'`);
+          throw appError('unexpected_file', { field: part.fieldname, what: one ? 'image' : 'images', expected: IMAGE_FIELD });
         }
         if (files.length >= limits.maxFiles) {
           part.file.resume();
-          throw badRequest('too_many_files', one ? `send exactly one file in field '${IMAGE_FIELD}'` : `at most ${limits.maxFiles} images per request`);
+          throw appError('too_many_files', { detail: one ? `send exactly one file in field '${IMAGE_FIELD}'` : `at most ${limits.maxFiles} images per request` });
         }
         const data = await part.toBuffer();
         totalBytes += data.length;
-        if (totalBytes > limits.maxTotalBytes) throw new AppError(413, 'payload_too_large', `the images add up to more than ${limits.maxTotalBytes} bytes`);
+        if (totalBytes > limits.maxTotalBytes) throw appError('payload_too_large', { what: 'image set', limit: limits.maxTotalBytes, setting: IMAGE_SET_BYTES_SETTING });
         files.push({ filename: part.filename || `image-${files.length + 1}`, data });
       } else if (limits.repeatable.includes(part.fieldname)) {
         repeated[part.fieldname].push(String(part.value));
       } else {
-        if (Object.hasOwn(fields, part.fieldname)) throw badRequest('duplicate_field', `field '${part.fieldname}' was sent more than once`);
+        if (Object.hasOwn(fields, part.fieldname)) throw appError('duplicate_field', { field: part.fieldname });
         fields[part.fieldname] = part.value;
       }
     }
   } catch (err) {
     throw multipartError(err);
   }
-  if (files.length === 0) throw badRequest('missing_image', `no file in field '${IMAGE_FIELD}'`);
+  if (files.length === 0) throw appError('missing_image', { detail: `no file in field '${IMAGE_FIELD}'` });
   return { files, fields, repeated };
 }
 
@@ -119,5 +134,13 @@ async function readMultipart(
 function multipartError(err: unknown): unknown {
   if (err instanceof AppError || (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('FST_'))) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return badRequest('invalid_multipart', `the multipart body could not be read: ${message}`);
+  return appError('invalid_multipart', { detail: `the multipart body could not be read: ${message}` });
+}
+
+/** 415 for a body that is not an image; a form-encoded one also says how curl gets it right. */
+function unsupportedMediaType(contentType: string | undefined, how: string): AppError {
+  const curl = contentType?.startsWith(FORM_ENCODED)
+    ? " (curl sends this type with --data-binary unless told otherwise: add -H 'Content-Type: image/jpeg', or send -F image=@FILE)"
+    : '';
+  return appError('unsupported_media_type', { detail: `Content-Type ${contentType} is not accepted here; ${how}${curl}` });
 }

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { AppError } from '../errors';
+import { AppError, appError } from '../errors';
 
 /** Formats the service accepts. sharp reports AVIF (and HEIC) as `heif`. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
@@ -29,23 +29,20 @@ export interface ModelImage {
  * corrupt or truncated data.
  */
 export async function decodeToModelInput(data: Buffer, options: DecodeOptions): Promise<ModelImage> {
-  if (data.length === 0) throw new AppError(400, 'empty_image', 'the uploaded image is empty');
+  if (data.length === 0) throw appError('empty_image');
   const sharpOptions = { limitInputPixels: options.maxInputPixels, failOn: 'warning' as const };
   let metadata: Metadata;
   try {
-    metadata = await sharp(data, sharpOptions).metadata();
+    // The header only, without sharp's pixel limit: the check below names the image's size.
+    metadata = await sharp(data, { ...sharpOptions, limitInputPixels: false }).metadata();
   } catch (err) {
-    throw decodeError(err);
+    throw decodeError(err, options.maxInputPixels);
   }
   if (!metadata.format || !ACCEPTED_FORMATS.has(metadata.format)) {
-    throw new AppError(
-      415,
-      'unsupported_image_format',
-      `image format ${metadata.format ?? 'unknown'} is not accepted; send JPEG, PNG, WebP, GIF, TIFF or AVIF`,
-    );
+    throw appError('unsupported_image_format', { detail: `image format ${metadata.format ?? 'unknown'} is not accepted; send JPEG, PNG, WebP, GIF, TIFF or AVIF` });
   }
   const { width: srcWidth = 0, height: srcHeight = 0 } = metadata;
-  if (srcWidth * srcHeight > options.maxInputPixels) throw tooManyPixels(srcWidth, srcHeight, options.maxInputPixels);
+  if (srcWidth * srcHeight > options.maxInputPixels) throw appError('image_too_large', { size: `${srcWidth}×${srcHeight}`, limit: options.maxInputPixels });
   try {
     const { data: pixels, info } = await sharp(data, sharpOptions)
       .rotate() // EXIF orientation
@@ -64,23 +61,19 @@ export async function decodeToModelInput(data: Buffer, options: DecodeOptions): 
       source: { format: formatName(metadata), width: srcWidth, height: srcHeight },
     };
   } catch (err) {
-    throw decodeError(err);
+    throw decodeError(err, options.maxInputPixels, `${srcWidth}×${srcHeight}`);
   }
-}
-
-function tooManyPixels(width: number, height: number, limit: number): AppError {
-  return new AppError(413, 'image_too_large', `the image has ${width}×${height} pixels, more than the limit of ${limit}`);
 }
 
 /** sharp/libvips errors carry no codes; their messages are stable enough to classify. */
-function decodeError(err: unknown): AppError {
+function decodeError(err: unknown, limit: number, size = 'too many'): AppError {
   if (err instanceof AppError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(message)) return new AppError(413, 'image_too_large', `the image has more pixels than the limit: ${message}`);
+  if (/pixel limit/i.test(message)) return appError('image_too_large', { size, limit });
   if (/unsupported image format/i.test(message)) {
-    return new AppError(415, 'unsupported_image_format', 'the upload is not an image in a format we accept (JPEG, PNG, WebP, GIF, TIFF, AVIF)');
+    return appError('unsupported_image_format', { detail: 'the upload is not an image in a format we accept (JPEG, PNG, WebP, GIF, TIFF, AVIF)' });
   }
-  return new AppError(400, 'invalid_image', `the image could not be decoded: ${message.split('\n')[0]}`);
+  return appError('invalid_image', { reason: message.split('\n')[0] });
 }
 
 /** sharp calls AVIF `heif`; name it as users know it. */

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError, appError } from '../errors';
 import type { Log } from '../log';
 import { observeModelJob, type Metrics } from '../metrics';
 import type { ModelStore } from '../model/model-store';
@@ -10,8 +10,8 @@ import { JOB_KINDS } from './kinds';
 import { timedOut, type TimeLimit } from './time-limit';
 import type { QueuedJob } from './work-queue';
 
-const cancelled = (): AppError => new AppError(409, 'cancelled', 'the job was cancelled');
-const shuttingDown = (): AppError => new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': '5' });
+const cancelled = (): AppError => appError('cancelled');
+const shuttingDown = (): AppError => appError('shutting_down');
 
 /**
  * The model worker's side of a job, the same in every topology: take it from the queue,
@@ -99,8 +99,9 @@ export class JobExecutor {
       await reported;
       await this.end(id, kind, { status: 'succeeded', result: output.result, artifacts: output.artifacts });
     } catch (err) {
-      const error = toJobError(controller.signal.aborted ? controller.signal.reason : err);
-      if (error.statusCode >= 500) this.log.warn({ job: id, code: error.code }, error.message);
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
+      const error = toJobError(reason);
+      if (error.statusCode >= 500) logJobFailure(this.log, id, reason, error);
       await reported;
       await this.end(id, kind, { status: error.code === 'cancelled' ? 'cancelled' : 'failed', error });
     } finally {
@@ -124,7 +125,18 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * The error a job record keeps and its clients see: an AppError's code and message; anything
+ * else is internal_error, its message (a stack's worth of internals) left to the log.
+ */
 export function toJobError(err: unknown): JobError {
-  if (err instanceof AppError) return { code: err.code, message: err.message, statusCode: err.statusCode };
-  return { code: 'internal_error', message: err instanceof Error ? err.message : String(err), statusCode: 500 };
+  const known = err instanceof AppError ? err : appError('internal_error');
+  return { code: known.code, message: known.message, statusCode: known.statusCode };
+}
+
+/** A 5xx job failure in the log, with what the record does not keep: the cause and its stack. */
+function logJobFailure(log: Log, id: string, reason: unknown, error: JobError): void {
+  const details = reason instanceof AppError ? reason.cause : reason;
+  if (details === undefined) log.warn({ job: id, code: error.code }, error.message);
+  else log.error({ job: id, code: error.code, err: details }, error.message);
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError, appError } from '../errors';
 import { toJobError } from './job-executor';
 import { isJobId, type JobInput, type JobKind, type JobRecord } from './job-record';
 import { waitForEnd, type JobStore } from './job-store';
@@ -48,8 +48,10 @@ export class JobService {
       throw timedOut(limit);
     });
     if (ended.status === 'succeeded') return ended;
-    const error = ended.error ?? { statusCode: 500, code: 'internal_error', message: 'the job ended without a result' };
-    throw new AppError(error.statusCode, error.code, error.message, error.statusCode === 503 ? { 'retry-after': '5' } : {});
+    if (!ended.error) throw appError('internal_error', {}, { cause: new Error(`job ${record.id} ended without a result`) });
+    // The recorded error as it was (recorded by this version: a code and message of the registry).
+    const { statusCode, code, message } = ended.error;
+    throw new AppError(statusCode, code, message, statusCode === 503 ? { 'retry-after': '5' } : {});
   }
 
   /**
@@ -57,16 +59,16 @@ export class JobService {
    * so `<id>:events` would read the job's event list (WRONGTYPE, a false outage).
    */
   async get(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
-    if (!isJobId(id)) throw new AppError(404, 'job_not_found', `no job ${id}: not a job id`);
+    if (!isJobId(id)) throw appError('job_not_found', { detail: `no job ${id}: not a job id` });
     return this.store.get(id, owner, kind);
   }
 
   /** Cancels a queued job at once, or a running one within one model step on whichever worker holds it. */
   async cancel(id: string, owner: string | null, kind: JobKind): Promise<JobRecord> {
     const job = await this.get(id, owner, kind);
-    if (job.finishedAt !== null) throw new AppError(409, 'job_finished', `job ${id} has already ${job.status}`);
+    if (job.finishedAt !== null) throw appError('job_finished', { id, status: job.status });
     await this.store.requestCancel(id);
-    await this.store.finish(id, { status: 'cancelled', error: toJobError(new AppError(409, 'cancelled', 'the job was cancelled')) }, { onlyIfQueued: true });
+    await this.store.finish(id, { status: 'cancelled', error: toJobError(appError('cancelled')) }, { onlyIfQueued: true });
     return waitForEnd(this.store, id, AbortSignal.timeout(this.options.timeLimit(kind).ms));
   }
 }

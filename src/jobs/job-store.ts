@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { appError } from '../errors';
 import type { JobEvent, JobInput, JobKind, JobOutcome, JobRecord } from './job-record';
 
 export interface NewJob {
@@ -67,7 +67,7 @@ export async function waitForEnd(store: JobStore, id: string, signal?: AbortSign
       });
     }
     const record = await store.find(id);
-    if (!record) throw new AppError(404, 'job_not_found', `job ${id} expired`);
+    if (!record) throw appError('job_not_found', { detail: `job ${id} expired` });
     return record;
   } finally {
     clearInterval(poll);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import type { Log } from '../log';
 import type { JobEventBus, JobStore } from './job-store';
 import { EmbeddedRuntime } from './memory/embedded-runtime';
 import { DistributedRuntime } from './redis/distributed-runtime';
@@ -39,7 +40,7 @@ export interface JobRuntime {
   close(): Promise<void>;
 }
 
-/** The one place that picks the topology: ADVPROBE_REDIS_URL set means distributed. */
-export function createRuntime(config: Config): JobRuntime {
-  return config.ADVPROBE_REDIS_URL ? new DistributedRuntime(config, config.ADVPROBE_REDIS_URL) : new EmbeddedRuntime(config);
+/** The one place that picks the topology: ADVPROBE_REDIS_URL set means distributed. `log` hears what clients are not told. */
+export function createRuntime(config: Config, log?: Log): JobRuntime {
+  return config.ADVPROBE_REDIS_URL ? new DistributedRuntime(config, config.ADVPROBE_REDIS_URL, log) : new EmbeddedRuntime(config);
 }

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppError, badRequest } from '../errors';
+import { type AppError, appError, invalidParameter } from '../errors';
 import { BASE_MODEL } from './catalog';
 import { modelFolder, readManifest, readManifestFile, type ModelManifest, type TrainingSource } from './manifest';
 import type { Parameter } from './trainable';
@@ -31,7 +31,7 @@ const SHARED = 'shared';
 /** A model name: a short identifier, never a path. */
 export function checkModelName(name: string, field = 'model'): string {
   if (!NAME.test(name) || name.includes('..')) {
-    throw badRequest('invalid_parameter', `${field}: a model name is 1–64 letters, digits, '-', '_' or '.', starting with a letter or digit (got ${JSON.stringify(name)})`);
+    throw invalidParameter(`${field}: a model name is 1–64 letters, digits, '-', '_' or '.', starting with a letter or digit (got ${JSON.stringify(name)})`);
   }
   return name;
 }
@@ -40,7 +40,7 @@ export function checkModelName(name: string, field = 'model'): string {
 const manifestPath = (folder: string, name: string): string => path.join(folder, name, 'manifest.json');
 export const readTrainedManifest = (folder: string, name: string): ModelManifest => readManifestFile(manifestPath(folder, name));
 
-const notFound = (name: string): AppError => new AppError(404, 'model_not_found', `no model ${name}; see GET /v1/models`);
+const notFound = (name: string): AppError => appError('model_not_found', { detail: `no model ${name}; see GET /v1/models` });
 
 export class ModelStore {
   private readonly trainedDir: string;
@@ -113,7 +113,7 @@ export class ModelStore {
   /** Deletes `owner`'s trained model `name`: 409 for the base model, 404 for what they cannot see. */
   remove(name: string, owner: string | null): ModelEntry {
     const entry = this.find(name, owner);
-    if (entry.base) throw new AppError(409, 'model_protected', `${name} is the base model; it cannot be deleted`);
+    if (entry.base) throw appError('model_protected', { name });
     rmSync(path.join(this.ownerFolder(owner), name), { recursive: true, force: true });
     return entry;
   }
@@ -131,7 +131,7 @@ export class ModelStore {
   }
 }
 
-export const modelExists = (name: string): AppError => new AppError(409, 'model_exists', `a model named ${name} exists already; choose another name or delete it first`);
+export const modelExists = (name: string, where = ''): AppError => appError('model_exists', { name, where });
 
 /** The source's Keras weights with the trained ones written back (conv: kernel and bias, BN reset; dense: kernel and bias). */
 function trainedWeights(weights: Record<string, WeightArray>, graph: LayerGraph, parameters: readonly Parameter[]): Record<string, WeightArray> {

@@ -1,4 +1,4 @@
-import { AppError, QueueFullError } from '../errors';
+import { appError, QueueFullError } from '../errors';
 
 export interface JobTiming {
   queueMs: number;
@@ -117,4 +117,4 @@ export class ModelQueue {
   }
 }
 
-const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new AppError(409, 'cancelled', 'the job was cancelled'));
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : appError('cancelled'));

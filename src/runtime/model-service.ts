@@ -1,6 +1,6 @@
 import type { Log } from '../log';
 import type { Config } from '../config';
-import { AppError, NotReadyError } from '../errors';
+import { AppError, appError, NotReadyError } from '../errors';
 import { toUnit } from '../images/unit-pixels';
 import { loadCatalog, BASE_MODEL as MODEL_NAME } from '../model/catalog';
 import type { ModelManifest } from '../model/manifest';
@@ -208,7 +208,7 @@ export class ModelService {
     const counts = await Promise.all(
       this.readyWorkers().map(async (w) => {
         const answer = await w.request({ type: 'tensor-count' });
-        if (answer.type !== 'tensor-count') throw new AppError(500, 'model_error', `unexpected worker response ${answer.type}`);
+        if (answer.type !== 'tensor-count') throw appError('model_error', {}, { cause: new Error(`unexpected worker response ${answer.type}`) });
         return answer.count;
       }),
     );
@@ -221,7 +221,7 @@ export class ModelService {
   }
 
   async close(): Promise<void> {
-    this.queue.cancelWaiting(new AppError(503, 'shutting_down', 'the service is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) }));
+    this.queue.cancelWaiting(appError('shutting_down'));
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
@@ -258,14 +258,14 @@ export class ModelService {
   /** The model's input from 8-bit RGB HWC pixels at its input size. */
   private modelInput(pixels: Uint8Array): Float32Array {
     const { inputHeight: h, inputWidth: w } = this.info();
-    if (pixels.length !== h * w * 3) throw new AppError(500, 'model_error', `the model worker failed: expected ${h}×${w}×3 pixels, got ${pixels.length} values`);
+    if (pixels.length !== h * w * 3) throw appError('model_error', {}, { cause: new Error(`expected ${h}×${w}×3 pixels, got ${pixels.length} values`) });
     return toUnit(pixels);
   }
 
   /** 503 not_ready while the model loads; 500 model_unavailable if it failed to. */
   assertReady(): void {
     const state = this.state;
-    if (state.status === 'failed') throw new AppError(500, 'model_unavailable', `the model failed to load: ${state.message}`);
+    if (state.status === 'failed') throw appError('model_unavailable', {}, { cause: new Error(`the model failed to load: ${state.message}`) });
     if (state.status !== 'ready') throw new NotReadyError(RETRY_AFTER_SECONDS);
   }
 }
@@ -276,11 +276,12 @@ function outputOf(response: WorkerResponse): unknown {
     case 'result':
       return response.output;
     case 'cancelled':
-      throw new AppError(409, 'cancelled', 'the job was cancelled');
+      throw appError('cancelled');
     case 'error':
+      // An AppError thrown in the worker (a 400 the model showed, a taken name: 409), as it was.
       if (response.code && response.status) throw new AppError(response.status, response.code, response.message);
-      throw new AppError(500, 'model_error', `the model worker failed: ${response.message}`);
+      throw appError('model_error', {}, { cause: new Error(`the model worker failed: ${response.message}`) });
     default:
-      throw new AppError(500, 'model_error', `unexpected worker response ${response.type}`);
+      throw appError('model_error', {}, { cause: new Error(`unexpected worker response ${response.type}`) });
   }
 }

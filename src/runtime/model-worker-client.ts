@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Log } from '../log';
-import { AppError } from '../errors';
+import { appError } from '../errors';
 import type { EngineSelection } from '../model/load-engine';
 import type { EngineInfo } from '../model/engine';
 import type { AnsweredRequest, RunRequest, WorkerOptions, WorkerRequest, WorkerResponse } from './protocol';
@@ -108,7 +108,7 @@ export class ModelWorkerClient implements ModelWorker {
     });
     worker.on('exit', (code) => {
       if (this.closing) return;
-      this.failPending(new AppError(500, 'worker_crashed', `the model worker stopped (exit code ${code}) while running this job`));
+      this.failPending(appError('worker_crashed', {}, { cause: new Error(`the model worker thread exited with code ${code}`) }));
       if (this.state.status !== 'ready') {
         // It never came up: respawning would only loop. /readyz reports why.
         if (this.state.status === 'loading') this.state = { status: 'failed', message: `model worker exited while loading: ${lastError || `exit code ${code}`}` };

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../src/app';
+import type { EngineFactory } from '../../src/runtime/model-service';
 import { loadConfig, type Config } from '../../src/config';
-import type { ClassifierEngine } from '../../src/model/engine';
 import { tinyResNetShapedEngine } from './tiny-engine';
 
 /** The engine the app tests run on: ONNX Runtime, the default on CPU hosts, unless set. */
@@ -31,13 +31,22 @@ export async function startApp(overrides: Partial<Config> = {}, waitReady = true
  * requests within the app's first second, whose sample holds the app's own start-up (up to
  * ~1.3 s measured on this loaded 2-core machine: every request of that second got 503).
  */
-export async function startTinyApp(
-  overrides: Partial<Config> = {},
-  { engine = async () => tinyResNetShapedEngine(), waitReady = true }: { engine?: () => Promise<ClassifierEngine>; waitReady?: boolean } = {},
-): Promise<FastifyInstance> {
+export async function startTinyApp(overrides: Partial<Config> = {}, options: TinyAppOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig(process.env, { ADVPROBE_RATE_LIMIT: 1_000_000, ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: 600_000, ...overrides });
-  const app = await buildApp({ config, fastify: { logger: false }, engine });
+  const app = await buildApp({ config, fastify: options.fastify ?? { logger: false }, engine: options.engine ?? (async () => tinyResNetShapedEngine()) });
+  options.beforeReady?.(app);
   await app.ready();
-  if (waitReady) await app.model.whenAllReady();
+  if (options.waitReady ?? true) await app.model.whenAllReady();
   return app;
+}
+
+export interface TinyAppOptions {
+  /** Fastify's options (a logger to read, for tests of what is logged). */
+  fastify?: FastifyServerOptions;
+  /** Another engine of ResNet50's shapes (one that fails on purpose). */
+  engine?: EngineFactory;
+  /** Runs before the app is ready: extra routes for a test. */
+  beforeReady?: (app: FastifyInstance) => void;
+  /** false: return before the engine has loaded. */
+  waitReady?: boolean;
 }

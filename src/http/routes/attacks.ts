@@ -7,7 +7,8 @@ import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
 import { toModelInput } from '../model-input';
-import { errorResponses, ErrorResponse, uploadBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { uploadBody } from '../schemas';
 import { readImageUpload } from '../upload';
 
 export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore): FastifyPluginAsyncTypebox {
@@ -21,7 +22,7 @@ export function attackRoutes(config: Config, catalog: ModelCatalog, jobs: JobSer
         querystring: AttackFields,
         headers: { type: 'object', properties: { prefer: { type: 'string', description: '`respond-async` for a 202 and a job to follow' } } },
         uploadBody: uploadBody(AttackFields.properties, 'the image and the attack parameters'),
-        response: { 200: AttackResult, 202: JobAccepted, ...errorResponses, 409: ErrorResponse },
+        response: { 200: AttackResult, 202: JobAccepted, ...errorResponses('request', 'access', 'upload', 'model', 'run', 'submit') },
       },
       handler: async (request, reply) => {
         const { image, params } = await readImageUpload(request, AttackFields);

@@ -5,7 +5,8 @@ import type { ClassifySpec } from '../../contract/job-specs';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
-import { errorResponses, uploadBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { uploadBody } from '../schemas';
 import { toModelInput } from '../model-input';
 import { readImageUpload } from '../upload';
 
@@ -17,7 +18,7 @@ export function classifyRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
         description: 'Multipart with file field `image` and optional fields `topk` and `model`, or a raw body with Content-Type image/* and `?topk=&model=`.',
         querystring: ClassifyFields,
         uploadBody: uploadBody(ClassifyFields.properties, 'the image and its parameters'),
-        response: { 200: ClassifyResponse, ...errorResponses },
+        response: { 200: ClassifyResponse, ...errorResponses('request', 'access', 'upload', 'model', 'run') },
       },
       handler: async (request) => {
         const { image, params } = await readImageUpload(request, ClassifyFields);

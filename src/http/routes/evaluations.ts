@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import type { EvaluationSpec } from '../../contract/job-specs';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import type { ModelStore } from '../../model/model-store';
@@ -12,12 +12,12 @@ import { EvaluationFields, imageLabels, resolveEvaluationSettings } from '../../
 import { EvaluationAccepted, EvaluationView } from '../../contract/evaluation-schemas';
 import { registerAsyncJobRoutes } from '../async-job-routes';
 import { toModelInputs } from '../model-input';
-import { errorResponses, ErrorResponse, imageSetBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { imageSetBody } from '../schemas';
 import { readImageUploads } from '../upload';
 
 export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const notFound = { 404: ErrorResponse };
 
     app.post('/v1/evaluations', {
       schema: {
@@ -29,7 +29,7 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
         // The settings may also come in the query (read by the same parser); a multipart field wins.
         querystring: Type.Partial(EvaluationFields),
         uploadBody: imageSetBody(EvaluationFields.properties, config.ADVPROBE_MAX_EVALUATION_IMAGES),
-        response: { 202: EvaluationAccepted, ...errorResponses },
+        response: { 202: EvaluationAccepted, ...errorResponses('request', 'access', 'upload', 'model', 'submit') },
       },
       handler: async (request, reply) => {
         const { images: files, params, repeated } = await readImageUploads(request, EvaluationFields, {
@@ -53,12 +53,12 @@ export function evaluationRoutes(config: Config, catalog: ModelCatalog, jobs: Jo
         summary: 'The per-image table of a finished evaluation, as CSV',
         params: JobIdParams,
         produces: ['text/csv'],
-        response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...notFound, 409: ErrorResponse },
+        response: { 200: Type.String({ description: 'text/csv: file, label, clean prediction, prediction/correct/loss at each ε, minimal ε' }), ...errorResponses('request', 'access', 'job', 'artifact') },
       },
       handler: async (request, reply) => {
         const job = await jobs.get(request.params.id, request.owner ?? null, 'evaluation');
         const csv = await jobs.store.artifact(job.id, 'csv');
-        if (job.status !== 'succeeded' || !csv) throw new AppError(409, 'job_not_succeeded', `evaluation ${job.id} is ${job.status}; the CSV exists once it has succeeded`);
+        if (job.status !== 'succeeded' || !csv) throw appError('job_not_succeeded', { noun: 'evaluation', id: job.id, status: job.status, artifact: 'the CSV exists' });
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="evaluation-${job.id}.csv"`).send(new TextDecoder().decode(csv));
       },
     });

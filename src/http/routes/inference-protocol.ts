@@ -4,15 +4,16 @@ import { Type } from '@sinclair/typebox';
 import type { Config } from '../../config';
 import type { InferSpec } from '../../contract/job-specs';
 import { inferResponse, modelMetadata, parseInferRequest, type ModelShape } from '../../contract/inference-protocol';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import type { InferResult } from '../../jobs/kinds/infer-kind';
 import type { Service } from '../../service';
 import { describeError } from '../error-handler';
+import { protocolErrorResponses } from '../error-responses';
+import { PROBE_LOG_LEVEL } from './health';
 
 const { version } = require('../../../package.json') as { version: string };
 
-const ProtocolError = Type.Object({ error: Type.String() }, { description: 'Open Inference Protocol error' });
-const errors = { 400: ProtocolError, 401: ProtocolError, 404: ProtocolError, 413: ProtocolError, 415: ProtocolError, 429: ProtocolError, 500: ProtocolError, 503: ProtocolError };
+const modelErrors = protocolErrorResponses('request', 'access', 'model');
 const ModelName = Type.Object({ name: Type.String({ description: 'the model, `resnet50`' }) });
 const Tensor = Type.Object({
   name: Type.String(),
@@ -40,7 +41,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
   const name = catalog.manifest.name;
   const shape: ModelShape = { height: catalog.manifest.input.height, width: catalog.manifest.input.width, classes: catalog.manifest.numClasses, maxBatch: config.ADVPROBE_MAX_BATCH };
   const assertModel = (requested: string): void => {
-    if (requested !== name) throw new AppError(404, 'model_not_found', `unknown model '${requested}'; this server serves '${name}'`);
+    if (requested !== name) throw appError('model_not_found', { detail: `unknown model '${requested}'; this server serves '${name}'` });
   };
   return async (app) => {
     useProtocolErrors(app);
@@ -51,20 +52,22 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
     app.get('/v2', {
       schema: {
         summary: 'Open Inference Protocol: server metadata',
-        response: { 200: Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) }), ...errors },
+        response: { 200: Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) }), ...protocolErrorResponses('access') },
       },
       handler: async () => ({ name: 'advprobe', version, extensions: ['binary_tensor_data'] }),
     });
 
     app.get('/v2/health/live', {
+      logLevel: PROBE_LOG_LEVEL,
       schema: { summary: 'Open Inference Protocol: liveness', response: { 200: Type.Object({ live: Type.Boolean() }) } },
       handler: async () => ({ live: true }),
     });
 
     app.get('/v2/health/ready', {
+      logLevel: PROBE_LOG_LEVEL,
       schema: { summary: 'Open Inference Protocol: readiness (200 ready, 503 not yet)', response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } },
       handler: async (_request, reply) => {
-        const { ready } = service.readiness();
+        const ready = service.readiness().ready && app.lifecycle.takesWork();
         return reply.code(ready ? 200 : 503).send({ ready });
       },
     });
@@ -75,7 +78,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
         params: ModelName,
         response: {
           200: Type.Object({ name: Type.String(), versions: Type.Array(Type.String()), platform: Type.String(), inputs: Type.Array(TensorMetadata), outputs: Type.Array(TensorMetadata) }),
-          ...errors,
+          ...modelErrors,
         },
       },
       handler: async (request) => {
@@ -88,11 +91,11 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
       schema: {
         summary: 'Open Inference Protocol: model readiness (200 ready, 503 not yet)',
         params: ModelName,
-        response: { 200: Type.Object({ name: Type.String(), ready: Type.Boolean() }), ...errors, 503: Type.Object({ name: Type.String(), ready: Type.Boolean() }) },
+        response: { 200: Type.Object({ name: Type.String(), ready: Type.Boolean() }), ...modelErrors, 503: Type.Object({ name: Type.String(), ready: Type.Boolean() }) },
       },
       handler: async (request, reply) => {
         assertModel(request.params.name);
-        const { ready } = service.readiness();
+        const ready = service.readiness().ready && app.lifecycle.takesWork();
         return reply.code(ready ? 200 : 503).send({ name, ready });
       },
     });
@@ -118,7 +121,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
           200: Type.Object({ model_name: Type.String(), model_version: Type.String(), id: Type.Optional(Type.String()), outputs: Type.Array(Tensor) }, {
             description: 'JSON; with binary outputs, Content-Type application/octet-stream: this JSON (Inference-Header-Content-Length bytes), then the outputs\' raw FP32 bytes in order',
           }),
-          ...errors,
+          ...protocolErrorResponses('request', 'access', 'model', 'infer', 'run'),
         },
       },
       handler: async (request, reply) => {
@@ -141,10 +144,10 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
   };
 }
 
-/** Within /v2: every error as the protocol's {"error": "message"}, with our status codes. */
+/** Within /v2: every error as the protocol's {"error": "message"}, with our status codes; a 5xx names its request id. */
 function useProtocolErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, message, headers } = describeError(err, request);
-    return reply.code(status).headers(headers).send({ error: message });
+    return reply.code(status).headers(headers).send({ error: status >= 500 ? `${message} (request ${request.id})` : message });
   });
 }

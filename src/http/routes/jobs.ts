@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { JobIdParams, JobView } from '../../contract/attack-schemas';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import { encodePng, exactDelta, scaledDelta } from '../../images/encode';
 import type { JobService } from '../../jobs/job-service';
 import type { ModelCatalog } from '../../model/catalog';
 import { jobView, streamJobEvents } from '../job-events';
-import { ErrorResponse } from '../schemas';
+import { errorResponses } from '../error-responses';
 
 const PNG_DESCRIPTIONS = {
   'original.png': 'the exact 224×224 8-bit model input',
@@ -19,10 +19,10 @@ const PNG_DESCRIPTIONS = {
 /** Attack jobs: their status, cancel, events and images, from whichever process asks. */
 export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: number): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const notFound = { 404: ErrorResponse };
+    const readErrors = errorResponses('request', 'access', 'job');
 
     app.get('/v1/jobs/:id', {
-      schema: { summary: 'A job: status, progress, and its result once done', params: JobIdParams, response: { 200: JobView, ...notFound } },
+      schema: { summary: 'A job: status, progress, and its result once done', params: JobIdParams, response: { 200: JobView, ...readErrors } },
       handler: async (request) => jobView(await jobs.get(request.params.id, request.owner ?? null, 'attack')),
     });
 
@@ -30,7 +30,7 @@ export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: 
       schema: {
         summary: 'Cancel a queued or running job (a running attack stops within one step)',
         params: JobIdParams,
-        response: { 200: JobView, ...notFound, 409: ErrorResponse },
+        response: { 200: JobView, ...errorResponses('request', 'access', 'job', 'cancel') },
       },
       handler: async (request) => jobView(await jobs.cancel(request.params.id, request.owner ?? null, 'attack')),
     });
@@ -40,7 +40,7 @@ export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: 
         summary: 'Server-sent events: `status` first, a `progress` event per step, then `result`, `error` or `cancelled`; each after `status` has an id, and a reconnect with `Last-Event-ID` resumes after it',
         params: JobIdParams,
         produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...notFound },
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...readErrors },
       },
       handler: async (request, reply) => streamJobEvents(jobs.store, await jobs.get(request.params.id, request.owner ?? null, 'attack'), request, reply, heartbeatMs),
     });
@@ -53,12 +53,12 @@ export function jobRoutes(jobs: JobService, catalog: ModelCatalog, heartbeatMs: 
           params: JobIdParams,
           ...(isDelta ? { querystring: Type.Object({ scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'e.g. 50 for the tutorial picture' })) }, { additionalProperties: false }) } : {}),
           produces: ['image/png'],
-          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description }), ...notFound, 409: ErrorResponse },
+          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description }), ...errorResponses('request', 'access', 'job', 'artifact') },
         },
         handler: async (request, reply) => {
           const job = await jobs.get(request.params.id, request.owner ?? null, 'attack');
           const [original, adversarial] = await Promise.all([jobs.store.artifact(job.id, 'original'), jobs.store.artifact(job.id, 'adversarial')]);
-          if (job.status !== 'succeeded' || !original || !adversarial) throw new AppError(409, 'job_not_succeeded', `job ${job.id} is ${job.status}; images exist once it has succeeded`);
+          if (job.status !== 'succeeded' || !original || !adversarial) throw appError('job_not_succeeded', { noun: 'job', id: job.id, status: job.status, artifact: 'images exist' });
           const { width, height } = catalog.manifest.input;
           const scale = (request.query as { scale?: number }).scale;
           const pixels = file === 'original.png' ? original : file === 'adversarial.png' ? adversarial : scale ? scaledDelta(original, adversarial, scale) : exactDelta(original, adversarial).pixels;

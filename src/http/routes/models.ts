@@ -5,7 +5,8 @@ import type { ModelEntry } from '../../model/model-store';
 import { readLabels } from '../../model/labels';
 import { modelFolder } from '../../model/manifest';
 import path from 'node:path';
-import { ErrorResponse, LabelsResponse, ModelDescription, ModelsResponse } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { LabelsResponse, ModelDescription, ModelsResponse } from '../schemas';
 
 const NameParams = Type.Object({ name: Type.String() });
 
@@ -28,7 +29,7 @@ export function modelRoutes(service: Service): FastifyPluginAsyncTypebox {
   };
   return async (app) => {
     app.get('/v1/models', {
-      schema: { summary: 'The models this API key may use: the base model, and those it trained', response: { 200: ModelsResponse } },
+      schema: { summary: 'The models this API key may use: the base model, and those it trained', response: { 200: ModelsResponse, ...errorResponses('access') } },
       handler: async (request) => ({ models: models.list(request.owner ?? null).map(describe) }),
     });
 
@@ -36,7 +37,7 @@ export function modelRoutes(service: Service): FastifyPluginAsyncTypebox {
       schema: {
         summary: 'Delete a trained model (the base model cannot be deleted: 409)',
         params: NameParams,
-        response: { 200: ModelDescription, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+        response: { 200: ModelDescription, ...errorResponses('request', 'access', 'model', 'delete-model') },
       },
       handler: async (request) => describe(models.remove(request.params.name, request.owner ?? null)),
     });
@@ -45,7 +46,7 @@ export function modelRoutes(service: Service): FastifyPluginAsyncTypebox {
       schema: {
         summary: "The model's class labels, by class index (targets and labels of attacks may name them)",
         params: NameParams,
-        response: { 200: LabelsResponse, 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: LabelsResponse, ...errorResponses('request', 'access', 'model') },
       },
       handler: async (request) => {
         const { manifest, modelsDir } = models.find(request.params.name, request.owner ?? null);

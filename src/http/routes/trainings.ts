@@ -10,7 +10,8 @@ import type { ModelCatalog } from '../../model/catalog';
 import { modelExists, type ModelStore } from '../../model/model-store';
 import { registerAsyncJobRoutes } from '../async-job-routes';
 import { toModelInputs } from '../model-input';
-import { errorResponses, ErrorResponse, imageSetBody } from '../schemas';
+import { errorResponses } from '../error-responses';
+import { imageSetBody } from '../schemas';
 import { readImageUploads } from '../upload';
 
 export function trainingRoutes(config: Config, catalog: ModelCatalog, jobs: JobService, models: ModelStore, heartbeatMs: number): FastifyPluginAsyncTypebox {
@@ -24,7 +25,7 @@ export function trainingRoutes(config: Config, catalog: ModelCatalog, jobs: JobS
           'and names the new model, which GET /v1/models lists and `model` selects.',
         querystring: Type.Partial(TrainingFields),
         uploadBody: imageSetBody(TrainingFields.properties, config.ADVPROBE_MAX_TRAINING_IMAGES),
-        response: { 202: TrainingAccepted, ...errorResponses, 409: ErrorResponse },
+        response: { 202: TrainingAccepted, ...errorResponses('request', 'access', 'upload', 'model', 'submit', 'training') },
       },
       handler: async (request, reply) => {
         const owner = request.owner ?? null;

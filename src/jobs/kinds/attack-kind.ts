@@ -1,6 +1,6 @@
 import { runAttack, type AttackOutcome, type AttackProgress } from '../../attacks/attack';
 import { AttackInputError, type AttackSettings, type MinimalSearch, type TargetSpec } from '../../attacks/types';
-import { badRequest } from '../../errors';
+import { invalidParameter } from '../../errors';
 import { toUnit } from '../../images/unit-pixels';
 import type { WorkerTask } from '../../runtime/worker-task';
 import type { AttackSpec } from '../../contract/job-specs';
@@ -32,7 +32,7 @@ export const attackTask: WorkerTask<AttackTaskInput, AttackOutcome, AttackProgre
       return { output: outcome, transfer: [clean, adversarial.x, adversarial.probabilities, quantized.pixels, quantized.probabilities].map((a) => a.buffer as ArrayBuffer) };
     } catch (err) {
       // Only the model can show some requests invalid (a target that is the true label): a 400.
-      if (err instanceof AttackInputError) throw badRequest('invalid_parameter', err.message);
+      if (err instanceof AttackInputError) throw invalidParameter(err.message);
       throw err;
     }
   },

@@ -1,5 +1,5 @@
 import type { Config } from '../../config';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import { toJobError } from '../job-executor';
 import type { JobRuntime, RuntimeReadiness } from '../runtime';
 import { MemoryJobStore } from './memory-job-store';
@@ -32,7 +32,7 @@ export class EmbeddedRuntime implements JobRuntime {
 
   async drain(): Promise<void> {
     // Nobody else will run them: each gets an answer now rather than vanishing with the process.
-    const error = toJobError(new AppError(503, 'shutting_down', 'the service is shutting down'));
+    const error = toJobError(appError('shutting_down'));
     await Promise.all(this.queue.takeWaiting().map((job) => this.store.finish(job.id, { status: 'failed', error })));
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AppError } from '../../errors';
+import { type AppError, appError } from '../../errors';
 import { isFinal, type JobEvent, type JobKind, type JobInput, type JobOutcome, type JobRecord } from '../job-record';
 import type { JobStore, NewJob } from '../job-store';
 
@@ -37,7 +37,7 @@ export class MemoryJobStore implements JobStore {
       const oldest = [...this.jobs.values()]
         .filter((e) => e.record.finishedAt !== null)
         .sort((a, b) => a.record.finishedAt!.localeCompare(b.record.finishedAt!))[0];
-      if (!oldest) throw new AppError(503, 'too_many_jobs', 'too many jobs are active; retry later', { 'retry-after': '5' });
+      if (!oldest) throw appError('too_many_jobs');
       this.jobs.delete(oldest.record.id);
     }
     const record: JobRecord = { id: randomUUID(), kind, owner, status: 'queued', createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, progress: null };
@@ -149,4 +149,4 @@ export class MemoryJobStore implements JobStore {
 }
 
 export const jobNotFound = (id: string, ttlSeconds: number): AppError =>
-  new AppError(404, 'job_not_found', `no job ${id} (finished jobs are kept for ${ttlSeconds} s)`);
+  appError('job_not_found', { detail: `no job ${id} (finished jobs are kept for ${ttlSeconds} s)` });

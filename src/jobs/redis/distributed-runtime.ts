@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
-import { AppError } from '../../errors';
+import { appError } from '../../errors';
 import { toJobError } from '../job-executor';
+import type { Log } from '../../log';
 import type { JobRuntime, RuntimeReadiness } from '../runtime';
 import { BullmqWorkQueue } from './bullmq-work-queue';
 import { RedisJobStore } from './redis-job-store';
@@ -13,7 +14,7 @@ export class DistributedRuntime implements JobRuntime {
   readonly queue: BullmqWorkQueue;
   readonly rateLimitStore: JobRuntime['rateLimitStore'];
 
-  constructor(config: Config, url: string) {
+  constructor(config: Config, url: string, log?: Log) {
     const prefix = config.ADVPROBE_REDIS_PREFIX;
     const ttlSeconds = config.ADVPROBE_JOB_TTL_S;
     // An unfinished job's keys live its time limit and a margin; each progress renews them.
@@ -23,7 +24,8 @@ export class DistributedRuntime implements JobRuntime {
     this.rateLimitStore = { redis: this.store.connection, nameSpace: `${prefix}:rate-limit:` };
     // A job whose worker died (BullMQ found its lock expired) ends here, whoever hears it first.
     this.queue.onLost((id, reason) => {
-      const error = toJobError(new AppError(500, 'worker_crashed', `the model worker process stopped while running this job (${reason})`));
+      log?.error({ job: id, reason }, 'a model worker process stopped while running this job');
+      const error = toJobError(appError('worker_crashed'));
       void this.store.finish(id, { status: 'failed', error }).catch(() => undefined);
     });
   }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { AppError } from '../../errors';
+import { AppError, appError } from '../../errors';
 
 /**
  * Connections to Redis. Commands fail fast while Redis is away (no offline queue, two
@@ -26,8 +26,8 @@ export function subscriberConnection(url: string, name: string): Redis {
 
 const retry = (times: number): number => Math.min(times * 200, 2_000);
 
-export const queueUnavailable = (err: unknown): AppError =>
-  new AppError(503, 'queue_unavailable', `the job queue (Redis) is unavailable: ${err instanceof Error ? err.message : String(err)}; retry later`, { 'retry-after': '5' });
+/** Redis's own message (a host and port) stays in the log. */
+export const queueUnavailable = (err: unknown): AppError => appError('queue_unavailable', {}, { cause: err });
 
 /**
  * Waits up to `ms` for a new connection's first handshake, so the first calls after a start

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARGUMENT_NAMES } from '../../../src/attacks/arguments';
-import { argumentFields, attackUsage } from '../../../src/attacks/docs';
+import { argumentFields, attackTable, attackUsage } from '../../../src/attacks/docs';
 import { ATTACKS } from '../../../src/attacks/registry';
 import { renderPlayground } from '../../../src/http/routes/playground';
 
@@ -30,6 +30,12 @@ describe('what the attack definitions generate', () => {
     }
     expect(fields.steps.description).toContain('pgd, apgd-ce, apgd-dlr, apgd-t: default 10');
     expect(fields.loss.description).toContain('square: margin (default) or ce');
+  });
+
+  it('the docs\' table has a row per attack with its paper and calls per run', () => {
+    const rows = attackTable().split('\n').slice(2);
+    expect(rows.map((row) => row.split(' | ')[0])).toEqual(ATTACKS.map((a) => `| \`${a.name}\``));
+    ATTACKS.forEach((a, i) => expect(rows[i]).toContain(a.doc.cost));
   });
 
   it('the CLI usage lists every attack with its arguments', () => {
