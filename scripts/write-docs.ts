@@ -1,7 +1,7 @@
 /**
  * Writes the generated tables into README.md and docs/ (`npm run docs`): the settings table
  * from src/config.ts and the request-field tables from the request schemas, each between
- * `<!-- generated:NAME -->` and `<!-- /generated -->`. test/docs/generated-tables.test.ts
+ * `<!-- generated:NAME -->` and `<!-- /generated -->`. test/unit/docs/generated-tables.test.ts
  * regenerates them in memory and fails while a page is stale.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

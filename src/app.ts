@@ -71,7 +71,8 @@ export async function buildApp({ config, fastify = {}, engine }: AppOptions): Pr
   // Stopping (http/lifecycle.ts): new work gets 503 shutting_down; running jobs get the grace,
   // then fail explicitly; event streams end; then the workers stop. A listening server does
   // this before closing (shutdown.ts), so the hooks find it done; app.close() alone runs it here.
-  const lifecycle = new Lifecycle(service);
+  // Overloaded: the check is registered later, on API processes only (registerEverything).
+  const lifecycle = new Lifecycle(service, () => app.hasDecorator('isUnderPressure') && app.isUnderPressure());
   app.decorate('lifecycle', lifecycle);
   registerStoppingGate(app, lifecycle);
   app.addHook('preClose', async () => {
@@ -114,8 +115,8 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
       return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
     },
   });
-  // Load never fails liveness; readiness reports it (the overload check is registered below, API processes only).
-  await app.register(healthRoutes(service, app.lifecycle, () => app.hasDecorator('isUnderPressure') && app.isUnderPressure()));
+  // Load never fails liveness; readiness reports it.
+  await app.register(healthRoutes(service, app.lifecycle));
   await app.register(metricsRoutes(metrics));
   if (!jobs) return; // a worker process: nothing else to serve
 

@@ -1,4 +1,5 @@
 import { appError, invalidParameter } from '../errors';
+import { LIFTED_KEY, liftNumberArrays } from './json-tensor';
 
 /**
  * The Open Inference Protocol (KServe V2, REST) as advprobe speaks it: the model's one
@@ -62,9 +63,11 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
     jsonBytes = body.subarray(0, length);
     binary = body.subarray(length);
   }
+  // The tensor's numbers go straight into a Float32Array (json-tensor.ts); the rest is small.
+  const lifted = liftNumberArrays(jsonBytes, 'data', shape.maxBatch * shape.height * shape.width * 3);
   let request: unknown;
   try {
-    request = JSON.parse(jsonBytes.toString('utf8'));
+    request = JSON.parse(lifted.text);
   } catch (err) {
     throw appError('invalid_json', { problem: `is not JSON: ${(err as Error).message}` });
   }
@@ -72,11 +75,11 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   if (request.id !== undefined && typeof request.id !== 'string') throw invalidParameter('id must be a string');
   const inputs = request.inputs;
   if (!Array.isArray(inputs) || inputs.length !== 1) throw invalidParameter(`inputs must hold exactly one tensor, '${INPUT_NAME}'`);
-  const { count, pixels } = readInput(inputs[0], binary, shape);
+  const { count, pixels } = readInput(inputs[0], binary, shape, lifted.arrays);
   return { ...(request.id === undefined ? {} : { id: request.id }), count, pixels, outputs: readOutputs(request) };
 }
 
-function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: number; pixels: Float32Array } {
+function readInput(input: unknown, binary: Buffer, shape: ModelShape, lifted: Float32Array[]): { count: number; pixels: Float32Array } {
   if (!isObject(input)) throw invalidParameter('inputs[0] must be an object');
   if (input.name !== INPUT_NAME) throw invalidParameter(`unknown input ${JSON.stringify(input.name)}; the model's input is '${INPUT_NAME}'`);
   if (input.datatype !== 'FP32') throw invalidParameter(`${INPUT_NAME}: datatype must be FP32 (got ${JSON.stringify(input.datatype)})`);
@@ -101,9 +104,10 @@ function readInput(input: unknown, binary: Buffer, shape: ModelShape): { count: 
     // Little-endian on the wire whatever the host (the extension's rule).
     for (let i = 0; i < size; i++) pixels[i] = binary.readFloatLE(i * 4);
   } else {
-    if (!Array.isArray(input.data)) throw invalidParameter(`${INPUT_NAME}: data must be an array of numbers (or use the binary extension)`);
+    const data = isObject(input.data) && typeof input.data[LIFTED_KEY] === 'number' ? lifted[input.data[LIFTED_KEY]] : input.data;
+    if (!Array.isArray(data) && !(data instanceof Float32Array)) throw invalidParameter(`${INPUT_NAME}: data must be an array of numbers (or use the binary extension)`);
     // Row-major, flat or nested as the shape: both are the protocol's.
-    const flat = (input.data as unknown[]).flat(3);
+    const flat = data instanceof Float32Array ? data : (data as unknown[]).flat(3);
     if (flat.length !== size) throw invalidParameter(`${INPUT_NAME}: data holds ${flat.length} values; shape ${JSON.stringify(dims)} needs ${size}`);
     pixels = new Float32Array(size);
     for (let i = 0; i < size; i++) {

@@ -22,7 +22,16 @@ export class Lifecycle {
   private readonly streams = new Set<OpenStream>();
   private drained: Promise<void> | null = null;
 
-  constructor(private readonly service: Service) {}
+  constructor(
+    private readonly service: Service,
+    /** Whether the event loop lags past ADVPROBE_MAX_EVENT_LOOP_DELAY_MS (the overload check, app.ts). */
+    readonly overloaded: () => boolean,
+  ) {}
+
+  /** What the readiness probes say beside the model and Redis: this process takes work now. */
+  takesWork(): boolean {
+    return !this.stopping && !this.overloaded();
+  }
 
   /** Registers an open event stream; the returned function forgets it (it closed by itself). */
   track(stream: OpenStream): () => void {

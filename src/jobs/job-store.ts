@@ -25,7 +25,7 @@ export interface JobEventBus {
 
 /**
  * Where jobs, their inputs, results, images and event logs live. Two implementations
- * (memory/, redis/) pass one contract suite (test/jobs/job-store-contract.ts). Finished jobs
+ * (memory/, redis/) pass one contract suite (test/helpers/job-store-contract.ts). Finished jobs
  * are kept for the TTL; transitions are atomic, so a job ends exactly once whoever races to
  * end it.
  */

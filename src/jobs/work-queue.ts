@@ -14,7 +14,7 @@ export const laneOf = (kind: JobKind): Lane => JOB_KINDS[kind].lane;
 
 /**
  * The bounded queue between the API and the model workers. Two implementations (memory/,
- * redis/ on BullMQ) pass one contract suite (test/jobs/work-queue-contract.ts).
+ * redis/ on BullMQ) pass one contract suite (test/helpers/work-queue-contract.ts).
  */
 export interface WorkQueue {
   /** Adds a job; QueueFullError (503 + Retry-After) when `maxWaiting` jobs wait already. */

@@ -54,3 +54,39 @@ export function tinyResNetShapedEngine(seed = 1): ClassifierEngine {
     dispose: () => undefined,
   };
 }
+
+/**
+ * An engine whose every call first waits for `open()`: model work that takes as long as the
+ * test wants, so a queue fills or a job stays running deterministically (piscina's fixture
+ * workers that block on purpose). `calls` counts the calls that reached it.
+ */
+export function gatedEngine(engine: ClassifierEngine = tinyResNetShapedEngine()): ClassifierEngine & { open(): void; calls: number } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const gated = {
+    ...engine,
+    calls: 0,
+    open,
+    async logits(batch: ImageBatch) {
+      gated.calls++;
+      await gate;
+      return engine.logits(batch);
+    },
+    async lossGradient(batch: ImageBatch, loss: LossCoefficients) {
+      gated.calls++;
+      await gate;
+      return engine.lossGradient(batch, loss);
+    },
+  };
+  return gated;
+}
+
+/** An engine whose every call takes at least `ms` milliseconds (an attack step a job limit can catch). */
+export function slowEngine(ms: number, engine: ClassifierEngine = tinyResNetShapedEngine()): ClassifierEngine {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    ...engine,
+    logits: async (batch) => (await pause(), engine.logits(batch)),
+    lossGradient: async (batch, loss) => (await pause(), engine.lossGradient(batch, loss)),
+  };
+}

@@ -27,7 +27,7 @@ describe('event-loop stalls', () => {
   });
   afterAll(() => app?.close());
 
-  it('/healthz stays 200; /readyz and new work answer 503 overloaded', async () => {
+  it('/healthz (and /v2/health/live) stays 200; /readyz (and /v2 readiness) and new work answer 503 overloaded', async () => {
     // Starting up (on a shared machine) may itself lag the loop: wait for calm.
     await waitFor(async () => (await request(app.server).get('/readyz')).status === 200, 20_000);
     const resume = stallEventLoop();
@@ -37,6 +37,10 @@ describe('event-loop stalls', () => {
       expect({ status: health.status, body: health.body }).toEqual({ status: 200, body: { status: 'ok' } });
       const ready = await request(app.server).get('/readyz');
       expect({ status: ready.status, state: ready.body.status }).toEqual({ status: 503, state: 'overloaded' });
+      // The Open Inference Protocol's probes say the same.
+      expect((await request(app.server).get('/v2/health/live')).status).toBe(200);
+      expect((await request(app.server).get('/v2/health/ready')).body).toEqual({ ready: false });
+      expect((await request(app.server).get('/v2/models/resnet50/ready')).status).toBe(503);
       const work = await request(app.server).post('/v1/classify').attach('image', pig, 'pig.jpg');
       expect({ status: work.status, code: work.body.error?.code, retryAfter: work.headers['retry-after'] }).toEqual({ status: 503, code: 'overloaded', retryAfter: '5' });
     } finally {
@@ -45,5 +49,6 @@ describe('event-loop stalls', () => {
     await waitFor(async () => !app.isUnderPressure(), 20_000);
     const ready = await request(app.server).get('/readyz');
     expect({ status: ready.status, state: ready.body.status }).toEqual({ status: 200, state: 'ready' });
+    expect((await request(app.server).get('/v2/health/ready')).body).toEqual({ ready: true });
   });
 });

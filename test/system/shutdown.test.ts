@@ -77,6 +77,7 @@ async function expectStoppingAnswers(server: Server): Promise<void> {
   const ready = await fetch(`${server.url}/readyz`);
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { status: string }).status).toBe('shutting_down');
+  expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(503);
   const refused = await fetch(`${server.url}/v1/classify`, { method: 'POST', body: attackForm(1) });
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe('5');

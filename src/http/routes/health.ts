@@ -3,8 +3,11 @@ import type { Readiness, Service } from '../../service';
 import type { Lifecycle } from '../lifecycle';
 import { HealthResponse, ReadyResponse } from '../schemas';
 
-/** The probes, exempt from the overload check (app.ts): they report load, they do not suffer it. */
-export const PROBE_ROUTES = ['/healthz', '/readyz'];
+/**
+ * The probes, ours and the Open Inference Protocol's, exempt from the overload check and the
+ * rate limit (app.ts): they report load, they do not suffer it.
+ */
+export const PROBE_ROUTES = ['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready', '/v2/models/:name/ready'];
 
 /** Probes come every few seconds: their requests are logged from warn up, not each one at info. */
 export const PROBE_LOG_LEVEL = 'warn';
@@ -15,9 +18,9 @@ type ReadyStatus = Readiness['status'] | 'shutting_down' | 'overloaded';
  * Liveness says only that the process answers: it never touches the model worker or Redis,
  * and load does not fail it (an orchestrator would restart a busy but healthy process).
  * Readiness says whether to send work here: the model and Redis, and neither stopping nor
- * overloaded (`overloaded()`: the event loop lags, app.ts).
+ * overloaded (the event loop lags, app.ts).
  */
-export function healthRoutes(service: Service, lifecycle: Lifecycle, overloaded: () => boolean): FastifyPluginAsyncTypebox {
+export function healthRoutes(service: Service, lifecycle: Lifecycle): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/healthz', {
       logLevel: PROBE_LOG_LEVEL,
@@ -33,7 +36,7 @@ export function healthRoutes(service: Service, lifecycle: Lifecycle, overloaded:
       },
       handler: async (_request, reply) => {
         const readiness = service.readiness();
-        const status: ReadyStatus = lifecycle.stopping ? 'shutting_down' : readiness.ready && overloaded() ? 'overloaded' : readiness.status;
+        const status: ReadyStatus = lifecycle.stopping ? 'shutting_down' : readiness.ready && lifecycle.overloaded() ? 'overloaded' : readiness.status;
         const body = {
           status,
           role: service.config.ADVPROBE_ROLE,

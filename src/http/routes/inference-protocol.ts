@@ -67,7 +67,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
       logLevel: PROBE_LOG_LEVEL,
       schema: { summary: 'Open Inference Protocol: readiness (200 ready, 503 not yet)', response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } },
       handler: async (_request, reply) => {
-        const { ready } = service.readiness();
+        const ready = service.readiness().ready && app.lifecycle.takesWork();
         return reply.code(ready ? 200 : 503).send({ ready });
       },
     });
@@ -95,7 +95,7 @@ export function inferenceProtocolRoutes(config: Config, service: Service): Fasti
       },
       handler: async (request, reply) => {
         assertModel(request.params.name);
-        const { ready } = service.readiness();
+        const ready = service.readiness().ready && app.lifecycle.takesWork();
         return reply.code(ready ? 200 : 503).send({ name, ready });
       },
     });

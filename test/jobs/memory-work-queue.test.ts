@@ -1,4 +1,0 @@
-import { MemoryWorkQueue } from '../../src/jobs/memory/memory-work-queue';
-import { workQueueContract } from './work-queue-contract';
-
-workQueueContract('memory', async (maxWaiting) => new MemoryWorkQueue({ maxWaiting, retryAfterSeconds: 5 }));
