@@ -38,7 +38,5 @@ module.exports = {
     roots: [`<rootDir>/test/${name}`],
     testMatch: ['**/*.test.ts'],
     transform: { '^.+\\.ts$': ['@swc/jest'] },
-    // A test process starved for a second must not read as an infinite event-loop delay.
-    moduleNameMapper: { '^@fastify/under-pressure$': '<rootDir>/test/helpers/under-pressure.js' },
   })),
 };

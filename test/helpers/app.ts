@@ -9,10 +9,12 @@ export const TEST_BACKEND = (process.env.ADVPROBE_BACKEND ?? 'onnxruntime') as C
 
 /**
  * The real app (real ResNet50 in its worker thread), quiet, with test overrides.
- * Tests send many requests from one address, so the rate limit is lifted unless a test sets it.
+ * Tests send many requests from one address, so the rate limit is lifted unless a test sets
+ * it; so is the overload check (a loaded CI host can starve the test process for a whole
+ * sampling interval, which reads as an infinite event-loop delay).
  */
 export async function startApp(overrides: Partial<Config> = {}, waitReady = true): Promise<FastifyInstance> {
-  const config = loadConfig({ ...process.env, ADVPROBE_BACKEND: TEST_BACKEND }, { ADVPROBE_RATE_LIMIT: 1_000_000, ...overrides });
+  const config = loadConfig({ ...process.env, ADVPROBE_BACKEND: TEST_BACKEND }, { ADVPROBE_RATE_LIMIT: 1_000_000, ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: 0, ...overrides });
   const app = await buildApp({ config, fastify: { logger: false } });
   await app.ready();
   // Every worker: leak checks sum the tensors of the ready ones.
