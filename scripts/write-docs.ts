@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Kind, OptionalKind, type TObject, type TSchema } from '@sinclair/typebox';
 import { attackTable } from '../src/attacks/docs';
 import { ConfigSchema } from '../src/config';
+import { ERRORS, type ErrorDefinition } from '../src/errors/registry';
 import { AttackFields } from '../src/contract/attack-params';
 import { ClassifyFields } from '../src/contract/classify';
 import { EvaluationFields } from '../src/contract/evaluation-params';
@@ -88,10 +89,23 @@ export function settingsTable(): string {
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Every error code from the registry (src/errors/registry.ts): status, headers, message, the operations that answer it. */
+export function errorsTable(): string {
+  const rows = Object.entries(ERRORS as Record<string, ErrorDefinition>)
+    .sort(([a, x], [b, y]) => x.status - y.status || a.localeCompare(b))
+    .map(([name, e]) => {
+      const headers = Object.entries(e.headers ?? {}).map(([h, v]) => `${h}: ${v}`).join(', ');
+      const message = e.message === '{detail}' ? 'the site\'s own sentence, naming the field or limit' : e.message;
+      return `| ${code(name)} | ${e.status} | ${cell(headers)} | ${cell(message)} | ${cell(e.in.join(', ') || '—')} |`;
+    });
+  return ['| code | status | headers | message | answered by operations |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Every generated table by its marker name. */
 export function generatedTables(): Record<string, string> {
   return {
     settings: settingsTable(),
+    errors: errorsTable(),
     'classify-fields': fieldTable(ClassifyFields),
     'attack-fields': fieldTable(AttackFields),
     attacks: attackTable(),

@@ -99,7 +99,7 @@ export const ConfigSchema = Type.Object({
   }),
   ADVPROBE_METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve `/metrics` without a key even when keys are set' }),
   ADVPROBE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 120, description: 'Requests per minute per API key (per client address without keys), shared by every API process in the distributed mode; 429 + `Retry-After` above; health and readiness exempt' }),
-  ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: 1000, description: 'Event-loop delay above which new work gets 503 `overloaded` + `Retry-After` and `/readyz` 503 (overload protection); `/healthz` stays 200' }),
+  ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay above which new work gets 503 `overloaded` + `Retry-After` and `/readyz` 503 (overload protection; a sampling interval in which the loop never ran counts as over); `/healthz` stays 200; 0 turns the check off' }),
   ADVPROBE_SHUTDOWN_GRACE_MS: Type.Integer({
     minimum: 0,
     default: 30_000,

@@ -104,7 +104,7 @@ describe('one input contract: multipart fields and query parameters mean the sam
     // process, were most of this file's time (411 s of a loaded run at 40).
     // The tiny engine runs on the event loop (no worker thread), so the overload guard's
     // event-loop delay limit is lifted: a 503 here would be the test's doing, not the contract's.
-    app = await startTinyApp({ ADVPROBE_MAX_STEPS: 20, ADVPROBE_MAX_QUERIES: 20, ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: 600_000 });
+    app = await startTinyApp({ ADVPROBE_MAX_STEPS: 20, ADVPROBE_MAX_QUERIES: 20 });
     png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 90, b: 60 } } }).png().toBuffer();
   });
   afterAll(() => app?.close());

@@ -16,7 +16,7 @@ describe('multipart limits follow the route limits', () => {
     png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
     // Grace 0: the accepted jobs are cancelled, and closing need not wait for them. Overload
     // is not the point: decoding 500 images on a loaded host must not answer 503 overloaded.
-    app = await startTinyApp({ ADVPROBE_SHUTDOWN_GRACE_MS: 0, ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: 60_000 });
+    app = await startTinyApp({ ADVPROBE_SHUTDOWN_GRACE_MS: 0 });
   });
   afterAll(() => app?.close());
 

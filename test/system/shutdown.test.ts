@@ -26,7 +26,7 @@ async function start(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), ENTRY], {
     // Overload is not the point: a loaded test host must not turn the submissions into 503 overloaded.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_RATE_LIMIT: '1000000', ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: '60000', ADVPROBE_SHUTDOWN_GRACE_MS: String(GRACE_MS), TINY_STEP_MS: '50', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADVPROBE_RATE_LIMIT: '1000000', ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: '0', ADVPROBE_SHUTDOWN_GRACE_MS: String(GRACE_MS), TINY_STEP_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
