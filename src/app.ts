@@ -99,6 +99,29 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  await registerOpenApi(app);
+  // Load never fails liveness; readiness reports it.
+  await app.register(healthRoutes(service, app.lifecycle));
+  await app.register(metricsRoutes(metrics));
+  if (!jobs) return; // a worker process: nothing else to serve
+
+  await registerGuards(app, config, service);
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const heartbeatMs = config.ADVPROBE_SSE_HEARTBEAT_MS;
+  await app.register(modelRoutes(service));
+  await app.register(classifyRoutes(config, catalog, jobs, service.models));
+  await app.register(attackRoutes(config, catalog, jobs, service.models));
+  await app.register(jobRoutes(jobs, catalog, heartbeatMs));
+  await app.register(evaluationRoutes(config, catalog, jobs, service.models, heartbeatMs));
+  await app.register(trainingRoutes(config, catalog, jobs, service.models, heartbeatMs));
+  await app.register(inferenceProtocolRoutes(config, service));
+  await app.register(docsRoutes);
+  await app.register(playgroundRoutes);
+}
+
+/** The OpenAPI document (/openapi.yaml, /docs) from the routes' own schemas. */
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -115,11 +138,10 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
       return { schema: (uploadBody ? { ...rest, body: uploadBody } : rest) as typeof schema, url };
     },
   });
-  // Load never fails liveness; readiness reports it.
-  await app.register(healthRoutes(service, app.lifecycle));
-  await app.register(metricsRoutes(metrics));
-  if (!jobs) return; // a worker process: nothing else to serve
+}
 
+/** What stands before the routes that start work: the rate limit, the overload check, the multipart limits. */
+async function registerGuards(app: FastifyInstance, config: Config, service: Service): Promise<void> {
   await app.register(rateLimit, {
     max: config.ADVPROBE_RATE_LIMIT,
     timeWindow: 60_000,
@@ -144,19 +166,6 @@ async function registerEverything(app: FastifyInstance, config: Config, service:
     limits: { fileSize: config.ADVPROBE_MAX_UPLOAD_BYTES, files: 2, fields: 30, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
   registerUploadParsers(app, config.ADVPROBE_MAX_UPLOAD_BYTES);
-
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  const heartbeatMs = config.ADVPROBE_SSE_HEARTBEAT_MS;
-  await app.register(modelRoutes(service));
-  await app.register(classifyRoutes(config, catalog, jobs, service.models));
-  await app.register(attackRoutes(config, catalog, jobs, service.models));
-  await app.register(jobRoutes(jobs, catalog, heartbeatMs));
-  await app.register(evaluationRoutes(config, catalog, jobs, service.models, heartbeatMs));
-  await app.register(trainingRoutes(config, catalog, jobs, service.models, heartbeatMs));
-  await app.register(inferenceProtocolRoutes(config, service));
-  await app.register(docsRoutes);
-  await app.register(playgroundRoutes);
 }
 
 export interface RegisteredRoute {
