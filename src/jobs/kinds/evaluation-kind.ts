@@ -1,7 +1,7 @@
 import type { EvaluationResult } from '../../contract/evaluation-schemas';
 import type { EvaluationSpec } from '../../contract/job-specs';
 import { evaluationCsv } from '../../evaluation/csv';
-import { evaluateRobustness, settingsAt, type EvaluationImage } from '../../evaluation/robustness';
+import { evaluateRobustness, settingsAt, type EvaluationImage, type EvaluationSettings } from '../../evaluation/robustness';
 import { toUnit } from '../../images/unit-pixels';
 import { observeModelJob } from '../../metrics';
 import type { JobTiming } from '../../runtime/model-queue';
@@ -40,30 +40,11 @@ export const evaluationKind: JobKindRunner = {
       beforeStep: async () => context.signal.throwIfAborted(),
     });
     const labels = model.labels;
-    const { choices, epsilons, tolerance } = settings;
-    const pgd = settingsAt(settings, 'pgd', 1, false);
     const result: EvaluationResult = {
       id: context.id,
       status: 'succeeded',
       model: ref?.name ?? model.manifest.name,
-      settings: {
-        attacks: settings.attacks.map((name) => {
-          const at = settingsAt(settings, name, 1, false);
-          return { attack: name, steps: at.steps, loss: at.loss, randomStart: at.randomStart, queries: at.queries, targets: at.targets };
-        }),
-        norm: choices.norm,
-        epsilons,
-        epsilons255: epsilons.map((e) => e * 255),
-        steps: choices.steps ?? pgd.steps,
-        stepSize: choices.stepSize ?? null,
-        optimizer: pgd.optimizer,
-        loss: pgd.loss,
-        randomStart: pgd.randomStart,
-        restarts: choices.restarts,
-        clamp: choices.clamp,
-        seed: choices.seed,
-        tolerance,
-      },
+      settings: reportedSettings(settings),
       count: evaluation.count,
       cleanAccuracy: evaluation.cleanAccuracy,
       empiricalRisk: evaluation.empiricalRisk,
@@ -84,3 +65,27 @@ export const evaluationKind: JobKindRunner = {
     return { result, artifacts: { csv } }; // its model calls were observed one by one above
   },
 };
+
+/** The settings an evaluation reports: each attack's own, then what PGD (the default attack) resolves to. */
+function reportedSettings(settings: EvaluationSettings): EvaluationResult['settings'] {
+  const { choices, epsilons, tolerance } = settings;
+  const pgd = settingsAt(settings, 'pgd', 1, false);
+  return {
+    attacks: settings.attacks.map((name) => {
+      const at = settingsAt(settings, name, 1, false);
+      return { attack: name, steps: at.steps, loss: at.loss, randomStart: at.randomStart, queries: at.queries, targets: at.targets };
+    }),
+    norm: choices.norm,
+    epsilons,
+    epsilons255: epsilons.map((e) => e * 255),
+    steps: choices.steps ?? pgd.steps,
+    stepSize: choices.stepSize ?? null,
+    optimizer: pgd.optimizer,
+    loss: pgd.loss,
+    randomStart: pgd.randomStart,
+    restarts: choices.restarts,
+    clamp: choices.clamp,
+    seed: choices.seed,
+    tolerance,
+  };
+}
