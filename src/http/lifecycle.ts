@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { type AppError, appError } from '../errors';
 import type { Service } from '../service';
@@ -69,7 +70,27 @@ export function registerStoppingGate(app: FastifyInstance, lifecycle: Lifecycle)
   app.addHook('onRequest', async (request, reply) => {
     if (!lifecycle.stopping) return;
     void reply.header('connection', 'close');
-    if (!ALLOWED_WHILE_STOPPING.has(request.method)) throw shuttingDown();
+    if (ALLOWED_WHILE_STOPPING.has(request.method)) return;
+    // Read what the client is still sending first: answering mid-upload and closing resets the
+    // socket, and the client sees EPIPE instead of the 503 (seen in the SIGTERM test).
+    await drainBody(request.raw, DRAIN_LIMIT_MS);
+    throw shuttingDown();
+  });
+}
+
+/** How long a refused request's body may take to arrive; a stalled upload is cut with the other sockets. */
+const DRAIN_LIMIT_MS = 2000;
+
+function drainBody(raw: IncomingMessage, limitMs: number): Promise<void> {
+  if (raw.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, limitMs);
+    raw.once('end', done).once('close', done).once('error', done);
+    raw.resume();
   });
 }
 

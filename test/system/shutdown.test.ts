@@ -78,7 +78,10 @@ async function expectStoppingAnswers(server: Server): Promise<void> {
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { status: string }).status).toBe('shutting_down');
   expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(503);
-  const refused = await fetch(`${server.url}/v1/classify`, { method: 'POST', body: attackForm(1) });
+  // A body of some megabytes, still arriving when the gate answers: the 503 must reach the client, not EPIPE.
+  const upload = attackForm(1);
+  upload.append('padding', new Blob([new Uint8Array(4 << 20)]), 'padding.bin');
+  const refused = await fetch(`${server.url}/v1/classify`, { method: 'POST', body: upload });
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe('5');
   expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
