@@ -1,22 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { EvaluationResult } from '../../../src/contract/evaluation-schemas';
-import { readImagenetSamples } from '../../../scripts/imagenet-samples';
 import { startApp } from '../../helpers/app';
-import { PIG, readTestFile, testDataPath } from '../../helpers/data';
+import { PIG, readTestFile } from '../../helpers/data';
 import { waitFor } from '../../helpers/wait';
+import { evaluationLabels, evaluationSamples, postEvaluation } from '../../helpers/evaluation-set';
 
-// Every tenth of the 100 ImageNet samples: ten classes across the set (the whole set:
-// npm run eval:robust).
-const samples = readImagenetSamples(testDataPath('imagenet-samples')).filter((_, i) => i % 10 === 0);
-const labelsMap = JSON.stringify(Object.fromEntries(samples.map((s) => [s.name, s.classIndex])));
-
-function post(app: FastifyInstance, fields: Record<string, string>, files = samples) {
-  let r = request(app.server).post('/v1/evaluations');
-  for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
-  for (const s of files) r = r.attach('image', s.data, s.name);
-  return r;
-}
 
 async function finished(app: FastifyInstance, id: string): Promise<{ status: string; result?: EvaluationResult; error?: { code: string } }> {
   await waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes((await request(app.server).get(`/v1/evaluations/${id}`)).body.status), 300_000);
@@ -30,7 +19,7 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
   let id: string;
   beforeAll(async () => {
     app = await startApp();
-    const accepted = await post(app, { labels: labelsMap, epsilons: '1/255, 4/255', seed: '1' }).expect(202);
+    const accepted = await postEvaluation(app, { labels: evaluationLabels, epsilons: '1/255, 4/255', seed: '1' }).expect(202);
     id = accepted.body.id;
     expect(accepted.headers.location).toBe(`/v1/evaluations/${id}`);
     // Classification goes on between the evaluation's model calls: it is answered while the evaluation still runs.
@@ -62,7 +51,7 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
 
   it('gives each image its clean and per-ε predictions and a minimal ε consistent with them', () => {
     for (const image of result.images) {
-      const sample = samples.find((s) => s.name === image.name)!;
+      const sample = evaluationSamples.find((s) => s.name === image.name)!;
       expect(image.label).toBe(sample.classIndex);
       expect(image.atEpsilon).toHaveLength(2);
       if (!image.clean.correct) {
@@ -85,11 +74,11 @@ describe('POST /v1/evaluations (real ResNet50, ten ImageNet samples)', () => {
     const rows = res.text.trim().split('\r\n').map((r) => r.split(','));
     expect(rows).toHaveLength(11);
     expect(rows[0]).toEqual(expect.arrayContaining(['file', 'label', 'clean_prediction', 'eps_1_255_prediction', 'eps_4_255_correct', 'minimal_epsilon']));
-    expect(rows.slice(1).map((r) => r[0]).sort()).toEqual(samples.map((s) => s.name).sort());
+    expect(rows.slice(1).map((r) => r[0]).sort()).toEqual(evaluationSamples.map((s) => s.name).sort());
   });
 
   it('takes a label field per image, and cancels a running evaluation', async () => {
-    const two = samples.slice(0, 2);
+    const two = evaluationSamples.slice(0, 2);
     let r = request(app.server).post('/v1/evaluations').field('epsilons', '["1/255", 0.01]').field('steps', '50').field('minimal', 'false');
     for (const s of two) r = r.attach('image', s.data, s.name).field('label', String(s.classIndex));
     const accepted = await r.expect(202);
