@@ -12,8 +12,6 @@ import { waitFor } from '../helpers/wait';
  * /v1/{jobs,evaluations,trainings}/{id}… route, embedded and over Redis.
  */
 const pig = readTestFile(...PIG);
-/** Overload is not the point: a loaded test host must not answer 503 overloaded. */
-const CALM = { ADVPROBE_MAX_EVENT_LOOP_DELAY_MS: 0 };
 
 function notIds(own: string): string[] {
   return [`${own}:events`, `${own}:x`, `${own.toUpperCase()}`, 'not-an-id', `${own}0`, '*', `${own.slice(0, 35)}%3A`];
@@ -57,7 +55,7 @@ async function expectNotFound(app: FastifyInstance, own: string): Promise<void> 
 
 describe('job ids that are not ids: 404 before any store access', () => {
   it('embedded (memory store)', async () => {
-    const app = await startTinyApp(CALM);
+    const app = await startTinyApp();
     try {
       await expectNotFound(app, await ownAttack(app));
     } finally {
@@ -67,7 +65,7 @@ describe('job ids that are not ids: 404 before any store access', () => {
 
   it('distributed (Redis store): `<own id>:events` is 404, not 503 WRONGTYPE', async () => {
     const redis = await testRedis();
-    const app = await startTinyApp({ ...CALM, ADVPROBE_REDIS_URL: redis.url, ADVPROBE_REDIS_PREFIX: uniquePrefix() });
+    const app = await startTinyApp({ ADVPROBE_REDIS_URL: redis.url, ADVPROBE_REDIS_PREFIX: uniquePrefix() });
     try {
       const own = await ownAttack(app);
       const res = await request(app.server).get(`/v1/jobs/${own}:events`);
